@@ -1,0 +1,56 @@
+/* cgroups for a container: one interface over cgroup v2 (unified) and v1
+   (one hierarchy per controller; "hybrid" hosts that also have a v2 mount
+   are driven through their v1 controllers).  The runtime only ever writes
+   below the directories it created itself.  */
+#ifndef SB_CGROUP_H
+#define SB_CGROUP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "spec.h"
+
+enum sb_cgroup_mode
+{
+  SB_CGROUP_V1,      /* legacy or hybrid: v1 controllers */
+  SB_CGROUP_UNIFIED, /* pure v2 at /sys/fs/cgroup */
+};
+
+typedef struct sb_cgroup sb_cgroup;
+
+/* Detects the host's layout (statfs of /sys/fs/cgroup).  */
+int sb_cgroup_detect (enum sb_cgroup_mode *mode, sb_err **err);
+
+/* Checks resources against what the host supports and what is sane
+   (memory below 6 MiB? unknown unified keys on v1? cpu quota without period),
+   before anything is created.  */
+int sb_cgroup_validate (const sb_resources *res, enum sb_cgroup_mode mode, sb_err **err);
+
+/* Creates the container's cgroup.  path is linux.cgroupsPath: absolute paths
+   are taken below the hierarchy root, relative ones below the runtime's own
+   cgroup; NULL defaults to "/sudobox/<id>".  Applies res (may be NULL).
+   Fails with a clear error if the cgroup exists and holds processes.  */
+int sb_cgroup_create (const char *id, const char *path, const sb_resources *res, sb_cgroup **out,
+                      sb_err **err);
+/* Reopens the cgroup of an existing container from its recorded path.  */
+int sb_cgroup_load (const char *path, sb_cgroup **out, sb_err **err);
+/* The path that is recorded in the state and reported ("/sudobox/ID").  */
+const char *sb_cgroup_path (const sb_cgroup *cg);
+enum sb_cgroup_mode sb_cgroup_get_mode (const sb_cgroup *cg);
+
+int sb_cgroup_enter (sb_cgroup *cg, pid_t pid, sb_err **err);
+int sb_cgroup_update (sb_cgroup *cg, const sb_resources *res, sb_err **err);
+int sb_cgroup_freeze (sb_cgroup *cg, bool frozen, sb_err **err);
+int sb_cgroup_is_frozen (sb_cgroup *cg, bool *frozen, sb_err **err);
+/* Every pid in the cgroup and its descendants, host pid namespace.  */
+int sb_cgroup_pids (sb_cgroup *cg, pid_t **pids, size_t *n, sb_err **err);
+/* Sends sig to every process (thaws first when SIGKILL so it is delivered).  */
+int sb_cgroup_kill (sb_cgroup *cg, int sig, sb_err **err);
+/* Kills what is left, waits for it to go and removes every directory it created.  */
+int sb_cgroup_destroy (sb_cgroup *cg, sb_err **err);
+void sb_cgroup_free (sb_cgroup *cg);
+void sb_cgroup_freep (sb_cgroup **cg);
+#define _cleanup_cgroup_ __attribute__ ((cleanup (sb_cgroup_freep)))
+
+#endif

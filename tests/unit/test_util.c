@@ -1,0 +1,7 @@
+#include "tap.h"
+
+int
+main (void)
+{
+  return tap_done ();
+}
