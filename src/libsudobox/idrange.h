@@ -19,7 +19,7 @@ typedef struct sb_idpool
 } sb_idpool;
 
 /* The pool: the "sudobox" entry of /etc/subuid (and /etc/subgid, which must
-   agree) when present, else the default 100000 * 65536 ids starting at
+   agree) when present, else 4096 ranges of 65536 ids starting at
    SB_IDRANGE_DEFAULT_FIRST.  SUDOBOX_SUBID_FILE (tests) replaces /etc/subuid.  */
 #define SB_IDRANGE_DEFAULT_FIRST 1000000u
 int sb_idpool_default (sb_idpool *pool, sb_err **err);

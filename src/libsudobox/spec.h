@@ -14,6 +14,9 @@
 
 #include "error.h"
 
+/* GNU C predefines `linux` as 1; the spec's "linux" object keeps its name.  */
+#undef linux
+
 /* Largest config.json accepted.  */
 #define SB_SPEC_MAX_SIZE (16u * 1024 * 1024)
 

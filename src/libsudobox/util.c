@@ -8,13 +8,14 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
 void
 sb_freep (void *p)
 {
-  free (*(void **) p);
+  free (*(void **)p);
 }
 
 void
@@ -133,7 +134,7 @@ sb_write_all (int fd, const void *buf, size_t len)
       if (r < 0)
         return -1;
       p += r;
-      len -= (size_t) r;
+      len -= (size_t)r;
     }
   return 0;
 }
@@ -152,9 +153,9 @@ sb_read_all (int fd, void *buf, size_t len)
         return -1;
       if (r == 0)
         break;
-      got += (size_t) r;
+      got += (size_t)r;
     }
-  return (ssize_t) got;
+  return (ssize_t)got;
 }
 
 int
@@ -176,7 +177,7 @@ sb_read_file_at (int dirfd, const char *path, size_t max, char **out, size_t *le
         return sb_error (err, errno, "read `%s`", path);
       if (r == 0)
         break;
-      used += (size_t) r;
+      used += (size_t)r;
       if (used > max)
         return sb_error (err, 0, "`%s` is larger than %zu bytes", path, max);
       if (used == cap)
@@ -247,7 +248,7 @@ int
 sb_open_in_root (int rootfd, const char *path, int flags, mode_t mode, sb_err **err)
 {
   struct open_how how = {
-    .flags = (uint64_t) (flags | O_CLOEXEC),
+    .flags = (uint64_t)(flags | O_CLOEXEC),
     .mode = (flags & O_CREAT) ? mode : 0,
     .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
   };
@@ -258,15 +259,15 @@ sb_open_in_root (int rootfd, const char *path, int flags, mode_t mode, sb_err **
   if (*path == '\0')
     path = ".";
   do
-    fd = (int) syscall (SYS_openat2, rootfd, path, &how, sizeof (how));
+    fd = (int)syscall (SYS_openat2, rootfd, path, &how, sizeof (how));
   while (fd < 0 && (errno == EAGAIN || errno == EINTR));
   if (fd < 0 && errno == EXDEV)
     {
       /* A mount point on the way (the spec's own earlier mounts): confinement
          still holds through RESOLVE_IN_ROOT.  */
-      how.resolve &= ~(uint64_t) RESOLVE_NO_XDEV;
+      how.resolve &= ~(uint64_t)RESOLVE_NO_XDEV;
       do
-        fd = (int) syscall (SYS_openat2, rootfd, path, &how, sizeof (how));
+        fd = (int)syscall (SYS_openat2, rootfd, path, &how, sizeof (how));
       while (fd < 0 && (errno == EAGAIN || errno == EINTR));
     }
   if (fd < 0)
@@ -307,7 +308,8 @@ sb_parse_i64 (const char *s, int64_t *out)
 {
   char *end = NULL;
   long long v;
-  if (s == NULL || *s == '\0')
+  /* strtoll would also skip leading spaces and take a '+'.  */
+  if (s == NULL || !((*s >= '0' && *s <= '9') || (*s == '-' && s[1] >= '0' && s[1] <= '9')))
     return -1;
   errno = 0;
   v = strtoll (s, &end, 10);
@@ -322,7 +324,8 @@ sb_parse_u64 (const char *s, uint64_t *out)
 {
   char *end = NULL;
   unsigned long long v;
-  if (s == NULL || *s == '\0' || *s == '-')
+  /* strtoull would also skip leading spaces and negate a "-1" after them.  */
+  if (s == NULL || *s < '0' || *s > '9')
     return -1;
   errno = 0;
   v = strtoull (s, &end, 10);
@@ -349,7 +352,7 @@ sb_close_fds_from (int from, const int *keep, size_t nkeep)
       for (size_t i = 0; i < nkeep; i++)
         kept |= keep[i] == fd;
       if (!kept)
-        close ((int) fd);
+        close ((int)fd);
     }
   closedir (d);
   return 0;
@@ -359,7 +362,7 @@ int
 sb_send_fd (int sock, int fd, const void *data, size_t len)
 {
   char dummy = 0;
-  struct iovec iov = { .iov_base = (void *) (data ? data : &dummy), .iov_len = data ? len : 1 };
+  struct iovec iov = { .iov_base = (void *)(data ? data : &dummy), .iov_len = data ? len : 1 };
   union
   {
     char buf[CMSG_SPACE (sizeof (int))];
@@ -396,7 +399,8 @@ sb_recv_fd (int sock, int *fd, void *data, size_t len)
     char buf[CMSG_SPACE (sizeof (int))];
     struct cmsghdr align;
   } u;
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof (u.buf) };
+  struct msghdr msg
+      = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof (u.buf) };
   struct cmsghdr *c;
   ssize_t r;
 
@@ -414,7 +418,7 @@ sb_recv_fd (int sock, int *fd, void *data, size_t len)
   for (c = CMSG_FIRSTHDR (&msg); c; c = CMSG_NXTHDR (&msg, c))
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
       memcpy (fd, CMSG_DATA (c), sizeof (int));
-  return (int) r;
+  return (int)r;
 }
 
 int
@@ -435,4 +439,64 @@ sb_proc_start_time (pid_t pid, uint64_t *out)
     if (*p == ' ')
       field++;
   return sb_parse_u64 (strndupa (p, strcspn (p, " ")), out);
+}
+
+/* Fills addr for path; dirfd receives an O_PATH fd of the directory when
+   the path is too long to fit and must stay open until bind/connect.  */
+static int
+unix_addr (const char *path, struct sockaddr_un *addr, int *dirfd, sb_err **err)
+{
+  const char *slash = strrchr (path, '/');
+  _cleanup_free_ char *dir = NULL;
+
+  memset (addr, 0, sizeof (*addr));
+  addr->sun_family = AF_UNIX;
+  *dirfd = -1;
+  if (strlen (path) < sizeof (addr->sun_path))
+    {
+      strcpy (addr->sun_path, path);
+      return 0;
+    }
+  if (slash == NULL)
+    return sb_error (err, 0, "socket path `%s` is too long", path);
+  dir = strndup (path, (size_t)(slash - path) + 1);
+  *dirfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (*dirfd < 0)
+    return sb_error (err, errno, "open `%s`", dir);
+  if ((size_t)snprintf (addr->sun_path, sizeof (addr->sun_path), "/proc/self/fd/%d/%s", *dirfd, slash + 1)
+      >= sizeof (addr->sun_path))
+    return sb_error (err, 0, "socket name `%s` is too long", slash + 1);
+  return 0;
+}
+
+int
+sb_unix_connect (const char *path, sb_err **err)
+{
+  struct sockaddr_un addr;
+  _cleanup_close_ int dirfd = -1;
+  _cleanup_close_ int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  if (fd < 0)
+    return sb_error (err, errno, "socket");
+  if (unix_addr (path, &addr, &dirfd, err) < 0)
+    return -1;
+  if (connect (fd, (struct sockaddr *)&addr, sizeof (addr)) < 0)
+    return sb_error (err, errno, "connect to `%s`", path);
+  return sb_steal_fd (&fd);
+}
+
+int
+sb_unix_listen (const char *path, sb_err **err)
+{
+  struct sockaddr_un addr;
+  _cleanup_close_ int dirfd = -1;
+  _cleanup_close_ int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  if (fd < 0)
+    return sb_error (err, errno, "socket");
+  if (unix_addr (path, &addr, &dirfd, err) < 0)
+    return -1;
+  if (bind (fd, (struct sockaddr *)&addr, sizeof (addr)) < 0 || listen (fd, 1) < 0)
+    return sb_error (err, errno, "listen on `%s`", path);
+  return sb_steal_fd (&fd);
 }

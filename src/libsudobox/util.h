@@ -27,7 +27,7 @@ void sb_strv_freep (char ***v);
 #define sb_steal(p)                                                                                          \
   ({                                                                                                         \
     __typeof__ (*(p)) _tmp = *(p);                                                                           \
-    *(p) = (__typeof__ (*(p))) 0;                                                                            \
+    *(p) = (__typeof__ (*(p)))0;                                                                             \
     _tmp;                                                                                                    \
   })
 #define sb_steal_fd(p)                                                                                       \
@@ -79,6 +79,11 @@ int sb_close_fds_from (int from, const int *keep, size_t nkeep);
 /* Sends / receives one fd with a small payload over a unix socket.  */
 int sb_send_fd (int sock, int fd, const void *data, size_t len);
 int sb_recv_fd (int sock, int *fd, void *data, size_t len);
+
+/* AF_UNIX stream sockets by path.  Paths longer than sun_path are reached
+   through /proc/self/fd/N/NAME of their directory.  */
+int sb_unix_connect (const char *path, sb_err **err);
+int sb_unix_listen (const char *path, sb_err **err);
 
 /* Start time of a process in clock ticks since boot (field 22 of
    /proc/PID/stat), used to tell a live pid from a reused one.  */

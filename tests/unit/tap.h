@@ -8,7 +8,8 @@ void tap_ok (bool cond, const char *fmt, ...) __attribute__ ((format (printf, 2,
 /* Reports expected vs got strings on mismatch.  */
 void tap_is_str (const char *got, const char *expected, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
-void tap_is_int (long long got, long long expected, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
+void tap_is_int (long long got, long long expected, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
 /* Prints the plan and returns the exit status (non-zero if any failed).  */
 int tap_done (void);
 

@@ -1,0 +1,66 @@
+/* The container lifecycle of the OCI runtime spec: create, start, state,
+   kill, delete, exec, pause/resume, update.  Front ends call these; nothing
+   here parses a command line or prints except through log.c.  */
+#ifndef SB_CONTAINER_H
+#define SB_CONTAINER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "spec.h"
+#include "state.h"
+
+/* Annotations understood by the runtime.  */
+#define SB_ANNOT_USERNS "run.sudobox.userns"               /* "host": no automatic user namespace */
+#define SB_ANNOT_SHARED_ROOTFS "run.sudobox.shared-rootfs" /* "true": skip the private-rootfs check */
+
+typedef struct sb_create_opts
+{
+  const char *root; /* state root */
+  const char *id;
+  const char *bundle;         /* absolute */
+  const char *console_socket; /* or NULL */
+  const char *pid_file;       /* or NULL */
+  int preserve_fds;
+  bool no_pivot;
+  bool no_new_keyring;
+} sb_create_opts;
+
+typedef struct sb_exec_opts
+{
+  const char *root;
+  const char *id;
+  const char *process_json; /* -p FILE contents, or NULL */
+  char **args;              /* used when process_json is NULL */
+  char **env;               /* -e K=V additions */
+  const char *cwd;
+  bool has_user;
+  uid_t uid;
+  gid_t gid;
+  bool tty;
+  bool detach;
+  bool no_new_privs;
+  char **caps; /* -c CAP additions */
+  const char *console_socket;
+  const char *pid_file;
+  int preserve_fds;
+} sb_exec_opts;
+
+int sb_container_create (const sb_create_opts *o, sb_err **err);
+int sb_container_start (const char *root, const char *id, sb_err **err);
+/* create + start; when !detach waits for the container and deletes it, the
+   exit code (128+signal when killed) in *exit_code.  */
+int sb_container_run (const sb_create_opts *o, bool detach, int *exit_code, sb_err **err);
+int sb_container_exec (const sb_exec_opts *o, int *exit_code, sb_err **err);
+int sb_container_kill (const char *root, const char *id, int sig, bool all, sb_err **err);
+int sb_container_delete (const char *root, const char *id, bool force, sb_err **err);
+int sb_container_pause (const char *root, const char *id, bool pause, sb_err **err);
+int sb_container_update (const char *root, const char *id, const sb_resources *res, sb_err **err);
+/* runc's state JSON of one container.  */
+int sb_container_state_json (const char *root, const char *id, char **json, sb_err **err);
+/* Loads the state with its live status.  */
+int sb_container_load (const char *root, const char *id, sb_state **st, sb_status *status, sb_err **err);
+int sb_container_pids (const char *root, const char *id, pid_t **pids, size_t *n, sb_err **err);
+
+#endif

@@ -1,0 +1,14 @@
+/* CVE-2019-5736: a container process that can reach the runtime's binary
+   through /proc/PID/exe could overwrite it for the next container.  The
+   runtime therefore runs from a sealed, read-only memfd copy of itself
+   whenever it is about to enter a container.  */
+#ifndef SB_SELFEXE_H
+#define SB_SELFEXE_H
+
+#include "error.h"
+
+/* Re-executes the current binary from a sealed memfd unless it already runs
+   from one.  Returns only on failure (or 0 when already sealed).  */
+int sb_selfexe_ensure_sealed (char **argv, sb_err **err);
+
+#endif
