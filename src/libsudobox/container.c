@@ -523,6 +523,41 @@ spawn_init (creation *c, sb_err **err)
   return 0;
 }
 
+/* Like runc, the spec's device rules are followed by the devices every
+   container needs (and the ones it lists in linux.devices).  */
+static void
+add_default_device_rules (sb_spec *spec)
+{
+  static const sb_device_rule defaults[] = {
+    { true, 'c', -1, -1, (char *) "m" }, { true, 'b', -1, -1, (char *) "m" },  { true, 'c', 1, 3, (char *) "rwm" },
+    { true, 'c', 1, 5, (char *) "rwm" }, { true, 'c', 1, 7, (char *) "rwm" },  { true, 'c', 1, 8, (char *) "rwm" },
+    { true, 'c', 1, 9, (char *) "rwm" }, { true, 'c', 5, 0, (char *) "rwm" },  { true, 'c', 5, 1, (char *) "rwm" },
+    { true, 'c', 5, 2, (char *) "rwm" }, { true, 'c', 136, -1, (char *) "rwm" }, { true, 'c', 10, 200, (char *) "rwm" },
+  };
+  size_t nd = sizeof (defaults) / sizeof (defaults[0]);
+  sb_resources *r = spec->linux.resources;
+  size_t n;
+
+  if (r == NULL)
+    r = spec->linux.resources = sb_xmalloc0 (sizeof (*r));
+  n = r->n_devices;
+  r->devices = sb_xrealloc (r->devices, (n + nd + spec->linux.n_devices) * sizeof (sb_device_rule));
+  for (size_t i = 0; i < nd; i++)
+    {
+      r->devices[n + i] = defaults[i];
+      r->devices[n + i].access = sb_xstrdup (defaults[i].access);
+    }
+  n += nd;
+  for (size_t i = 0; i < spec->linux.n_devices; i++)
+    {
+      const sb_device *d = &spec->linux.devices[i];
+      if (d->type != 'c' && d->type != 'b' && d->type != 'u')
+        continue;
+      r->devices[n++] = (sb_device_rule){ true, d->type == 'b' ? 'b' : 'c', d->major, d->minor, sb_xstrdup ("rwm") };
+    }
+  r->n_devices = n;
+}
+
 static int
 do_create (creation *c, sb_err **err)
 {
@@ -548,6 +583,7 @@ do_create (creation *c, sb_err **err)
   c->state_made = true;
   if (plan_userns (c, err) < 0)
     return -1;
+  add_default_device_rules (c->spec);
   res = c->spec->linux.resources;
   if (sb_cgroup_create (c->o->id, c->spec->linux.cgroups_path, res, &c->cg, err) < 0)
     return -1;
