@@ -518,7 +518,8 @@ mount_cgroup_hierarchy (int fd, const sb_mount_ctx *ctx, const mnt_entry *e, con
   char p[SB_FD_PATH_LEN];
   bool v2 = strcmp (e->fstype, "cgroup2") == 0;
   _cleanup_free_ char *src = NULL;
-  _cleanup_close_ int top = -1;
+  _cleanup_close_ int tree = -1;
+  struct mount_attr attr = { 0 };
 
   sb_fd_path (p, fd);
   if (ctx->spec->linux.namespaces[SB_NS_CGROUP].present)
@@ -529,12 +530,19 @@ mount_cgroup_hierarchy (int fd, const sb_mount_ctx *ctx, const mnt_entry *e, con
         return sb_error (err, errno, "mount %s `%s`", e->fstype, v2 ? "" : controllers);
     }
   src = sb_xasprintf ("%s/%s", e->mountpoint, ctx->cgroup_path ? ctx->cgroup_path : "");
-  if (mount (src, p, NULL, MS_BIND | MS_REC, NULL) < 0)
+  /* A detached copy gets its attributes before it is attached: the fd of
+     the mount point cannot name the mount that will cover it.  */
+  tree = open_tree (AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  if (tree < 0)
     return sb_error (err, errno, "bind mount `%s`", src);
-  top = open (p, O_PATH | O_CLOEXEC);
-  if (top < 0)
-    return sb_error (err, errno, "open the bind mount of `%s`", src);
-  return sb_remount_bind (top, flags & ATTR_FLAGS, 0, err);
+  attr.attr_set = ms_to_mount_attr (flags & ATTR_FLAGS);
+  if (attr.attr_set & MOUNT_ATTR__ATIME)
+    attr.attr_clr = MOUNT_ATTR__ATIME;
+  if (mount_setattr (tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof (attr)) < 0)
+    return sb_error (err, errno, "set the attributes of the bind mount of `%s`", src);
+  if (move_mount (tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return sb_error (err, errno, "attach the bind mount of `%s`", src);
+  return 0;
 }
 
 static bool

@@ -27,9 +27,18 @@ c["mounts"].append({"destination": "/hooks", "type": "bind", "source": d,
 
 ALL_KINDS="prestart createRuntime createContainer startContainer poststart poststop"
 
-hook_order() { cut -d' ' -f1 "$TMP/hooks/log" | tr '\n' ' '; }
+# runc 1.1.5 runs poststart on the host while the container runs
+# startContainer just before exec, so the two race there; the spec (and
+# sudobox) order is startContainer, then poststart.
+hook_order() {
+    local order
+    order=$(cut -d' ' -f1 "$TMP/hooks/log" | tr '\n' ' ')
+    is_runc && order=${order/poststart startContainer/startContainer poststart}
+    echo "$order"
+}
 
-@test "every hook kind runs once, in runc's order, across create/start/delete" {
+@test "every hook kind runs once, in the spec's order, across create/start/delete" {
+    skip_if_runc "runc 1.1.5 runs poststart hooks at create, not at start (fixed in runc 1.2)"
     new_ids 1
     bundle -- true
     add_hooks $ALL_KINDS
@@ -105,14 +114,15 @@ PY
 @test "a hook that outlives its timeout is killed and fails create" {
     new_ids 1
     bundle -- sleep 1000
-    spec_edit "$BUNDLE" 'c["hooks"] = {"prestart": [{"path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1}]}'
+    spec_edit "$BUNDLE" 'c["hooks"] = {"prestart": [{"path": "/bin/sleep", "args": ["sleep", "30.4242"], "timeout": 1}]}'
     start=$SECONDS
     run rt create -b "$BUNDLE" "$ID" </dev/null 3>&-
     [ "$status" -ne 0 ]
     [ $((SECONDS - start)) -lt 15 ]
     run rt state "$ID"
     [ "$status" -ne 0 ]
-    ! pgrep -f '^/bin/sleep 30$' -P 1 >/dev/null || ! pgrep -x sleep -a | grep -q 'sleep 30$'
+    # The hook itself was killed, not left behind.
+    wait_for eval "! pgrep -fx 'sleep 30.4242' >/dev/null"
 }
 
 @test "a failing poststop hook does not stop delete" {
