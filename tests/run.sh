@@ -13,7 +13,7 @@ files=()
 if [ "$what" = unit ] || [ "$what" = all ]; then
     for b in "$BUILD" "$ASAN_BUILD"; do
         [ -d "$b/tests/unit" ] || continue
-        for t in "$b"/tests/unit/test_*; do
+        for t in "$b"/tests/unit/test_* "$b"/tests/test_fuzz_*; do
             [ -x "$t" ] && [ -f "$t" ] && files+=("$t")
         done
     done

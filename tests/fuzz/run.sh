@@ -1,0 +1,34 @@
+#!/bin/bash
+# Builds every libFuzzer target with clang and runs each for a bounded time.
+#   tests/fuzz/run.sh [SECONDS-PER-TARGET]
+# New corpus entries go to a scratch copy; a crash is kept in
+# tests/fuzz/regressions/TARGET/ so it becomes a regression input.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+seconds=${1:-60}
+out=$top/build-fuzz
+mkdir -p "$out"
+lib=(src/libsudobox/error.c src/libsudobox/util.c)
+declare -A sources=(
+    [fuzz_spec]="$(cd "$top" && ls src/libsudobox/spec*.c | tr '\n' ' ')"
+)
+cd "$top"
+for target in "${!sources[@]}"; do
+    # shellcheck disable=SC2086
+    clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc/libsudobox \
+        "tests/fuzz/$target.c" ${sources[$target]} "${lib[@]}" \
+        $(pkg-config --cflags --libs json-c) -o "$out/$target"
+    corpus=$(mktemp -d)
+    cp -r "tests/fuzz/corpus/${target#fuzz_}/." "$corpus/"
+    [ -d "tests/fuzz/regressions/$target" ] && cp -r "tests/fuzz/regressions/$target/." "$corpus/"
+    mkdir -p "tests/fuzz/regressions/$target"
+    echo "== $target: ${seconds}s"
+    if ! "$out/$target" -max_total_time="$seconds" -print_final_stats=1 \
+        -artifact_prefix="tests/fuzz/regressions/$target/" "$corpus"; then
+        rm -rf "$corpus"
+        echo "== $target: crash saved under tests/fuzz/regressions/$target/" >&2
+        exit 1
+    fi
+    rm -rf "$corpus"
+    rmdir "tests/fuzz/regressions/$target" 2>/dev/null || true
+done
