@@ -27,7 +27,8 @@ parse_size (const char *s, int64_t *out)
     num[--n] = '\0';
   if (n > 1 && strchr ("kKmMgGtT", num[n - 1]))
     {
-      mult = (int64_t)1 << (10 * (strchr ("kKmMgGtT", num[n - 1]) - "kKmMgGtT") / 2 + 10);
+      long unit = (strchr ("kKmMgGtT", num[n - 1]) - "kKmMgGtT") / 2; /* 0 k, 1 m, 2 g, 3 t */
+      mult = (int64_t)1 << (10 * (unit + 1));
       num[--n] = '\0';
     }
   if (sb_parse_i64 (num, &v) < 0 || v < 0 || v > INT64_MAX / mult)
