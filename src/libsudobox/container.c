@@ -36,6 +36,7 @@ typedef struct creation
   char *rootfs;
   char *state_dir;
   bool state_made, range_taken, userns_auto, userns_new;
+  bool idmap_mounts; /* rootfs and bind mounts idmapped into the user namespace */
   uint32_t id_first;
   sb_idmap auto_map;
   sb_cgroup *cg;
@@ -162,7 +163,8 @@ plan_userns (creation *c, sb_err **err)
       if (c->userns_new && (c->spec->linux.n_uid_mappings == 0 || c->spec->linux.n_gid_mappings == 0))
         return sb_error (err, 0,
                          "linux.uidMappings and linux.gidMappings are required with a new user namespace");
-      return 0;
+      c->idmap_mounts = annotation_is (c->spec, SB_ANNOT_IDMAP, "true") != NULL;
+      return c->idmap_mounts ? check_rootfs_private (c, err) : 0;
     }
   if (annotation_is (c->spec, SB_ANNOT_USERNS, "host"))
     return 0;
@@ -170,7 +172,7 @@ plan_userns (creation *c, sb_err **err)
       || sb_idrange_alloc (c->o->root, &pool, c->o->id, &c->id_first, err) < 0)
     return -1;
   c->range_taken = true;
-  c->userns_auto = c->userns_new = true;
+  c->userns_auto = c->userns_new = c->idmap_mounts = true;
   c->auto_map = (sb_idmap){ .container_id = 0, .host_id = c->id_first, .size = SB_IDRANGE_SIZE };
   return check_rootfs_private (c, err);
 }
@@ -325,7 +327,7 @@ premount_for (creation *c, size_t i, int userns_fd, sb_err **err)
         return -2;
       userns_fd = own_ns;
     }
-  if (!m->idmap && !c->userns_auto)
+  if (!m->idmap && !c->idmap_mounts)
     return clone_source (m, i, err);
   if (userns_fd < 0)
     return sb_error (err, 0, "mounts[%zu]: \"idmap\" needs a user namespace or its own mappings", i) - 1;
@@ -358,7 +360,7 @@ send_premounts (creation *c, sb_err **err)
       if (userns_fd < 0)
         return sb_error (err, errno, "open `%s`", path);
     }
-  if (c->userns_auto)
+  if (c->idmap_mounts)
     {
       _cleanup_close_ int fd = -1;
       if (sb_idmap_overlay (c->rootfs, userns_fd, &fd, err) < 0)

@@ -14,6 +14,10 @@
 /* Annotations understood by the runtime.  */
 #define SB_ANNOT_USERNS "run.sudobox.userns"               /* "host": no automatic user namespace */
 #define SB_ANNOT_SHARED_ROOTFS "run.sudobox.shared-rootfs" /* "true": skip the private-rootfs check */
+/* "true": with the spec's own user namespace, idmap the rootfs and bind
+   mounts into it as the automatic one does (the workspace manager
+   allocates ranges itself).  */
+#define SB_ANNOT_IDMAP "run.sudobox.idmap"
 
 typedef struct sb_create_opts
 {

@@ -11,14 +11,8 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 
-#include "dev.h"
+#include "mounts-internal.h"
 #include "util.h"
-
-#define PROPAGATION_FLAGS (MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE)
-#define ATIME_FLAGS (MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME)
-#define ATTR_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | ATIME_FLAGS)
-/* What may be passed to mount(2) for a new filesystem.  */
-#define NEW_MOUNT_FLAGS(f) ((f) & ~(MS_BIND | MS_REC | MS_REMOUNT | MS_MOVE | PROPAGATION_FLAGS))
 
 char *
 sb_fd_path (char buf[static SB_FD_PATH_LEN], int fd)
@@ -136,22 +130,16 @@ sb_remount_bind (int fd, unsigned long set, unsigned long clear, sb_err **err)
   return 0;
 }
 
-static int
-reopen_dest (int rootfd, const char *dest, sb_err **err)
+int
+sb_reopen_dest (int rootfd, const char *dest, sb_err **err)
 {
   return sb_open_in_root (rootfd, dest, O_PATH, 0, err);
 }
 
-/* Mount table entries, for cgroup hierarchies and the rootfs's parent.  */
-typedef struct mnt_entry
+void
+sb_mnt_entries_free (sb_mnt_entry **v)
 {
-  char *mountpoint, *fstype, *super_opts;
-} mnt_entry;
-
-static void
-mnt_entries_free (mnt_entry **v)
-{
-  for (mnt_entry *e = *v; e && e->mountpoint; e++)
+  for (sb_mnt_entry *e = *v; e && e->mountpoint; e++)
     {
       free (e->mountpoint);
       free (e->fstype);
@@ -179,13 +167,13 @@ unescape_octal (const char *s)
   return out;
 }
 
-static int
-read_mountinfo (mnt_entry **out, sb_err **err)
+int
+sb_read_mountinfo (sb_mnt_entry **out, sb_err **err)
 {
   _cleanup_fclose_ FILE *f = fopen ("/proc/self/mountinfo", "re");
   _cleanup_free_ char *line = NULL;
   size_t cap = 0, n = 0;
-  mnt_entry *v = sb_xmalloc0 (sizeof (*v));
+  sb_mnt_entry *v = sb_xmalloc0 (sizeof (*v));
 
   if (f == NULL)
     {
@@ -273,8 +261,8 @@ check_resolved_dest (int rootfd, int fd, const sb_mount *m, int source_fd, sb_er
   return 0;
 }
 
-static unsigned long
-ms_to_mount_attr (unsigned long ms)
+unsigned long
+sb_ms_to_mount_attr (unsigned long ms)
 {
   unsigned long a = 0;
   a |= (ms & MS_RDONLY) ? MOUNT_ATTR_RDONLY : 0;
@@ -303,16 +291,16 @@ attach_premount (int rootfd, int pfd, const sb_mount *m, const char *dest, sb_er
     return -1;
   if (move_mount (pfd, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     return sb_error (err, errno, "attach the prepared mount");
-  attr.attr_set = ms_to_mount_attr (m->flags);
+  attr.attr_set = sb_ms_to_mount_attr (m->flags);
   /* The kernel takes the atime mode as a whole: cleared together, set as
      one value.  */
-  attr.attr_clr = ms_to_mount_attr (m->clear_flags & ~ATIME_FLAGS) & ~attr.attr_set;
+  attr.attr_clr = sb_ms_to_mount_attr (m->clear_flags & ~ATIME_FLAGS) & ~attr.attr_set;
   if (m->flags & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME))
     attr.attr_clr |= MOUNT_ATTR__ATIME;
   if (attr.attr_set == 0 && attr.attr_clr == 0)
     return 0;
   /* Only now: before, the mount belonged to the creator's namespace.  */
-  top = reopen_dest (rootfd, dest, err);
+  top = sb_reopen_dest (rootfd, dest, err);
   if (top < 0)
     return -1;
   if (mount_setattr (top, "", AT_EMPTY_PATH | (m->recursive ? AT_RECURSIVE : 0), &attr, sizeof (attr)) < 0)
@@ -327,7 +315,7 @@ bind_source (int rootfd, const char *source, const char *dest, bool recursive, u
   char p[SB_FD_PATH_LEN];
   _cleanup_close_ int fd = -1;
 
-  fd = reopen_dest (rootfd, dest, err);
+  fd = sb_reopen_dest (rootfd, dest, err);
   if (fd < 0)
     return -1;
   if (mount (source, sb_fd_path (p, fd), NULL, MS_BIND | (recursive ? MS_REC : 0), NULL) < 0)
@@ -335,7 +323,7 @@ bind_source (int rootfd, const char *source, const char *dest, bool recursive, u
   if (!(set & ATTR_FLAGS))
     return 0;
   close (fd);
-  fd = reopen_dest (rootfd, dest, err);
+  fd = sb_reopen_dest (rootfd, dest, err);
   if (fd < 0 || sb_remount_bind (fd, set, clear, err) < 0)
     return -1;
   return 0;
@@ -509,138 +497,6 @@ copy_tree (int src, int dst, sb_err **err)
   return 0;
 }
 
-/* Mounts a cgroup hierarchy at fd, or when that is refused (no cgroup
-   namespace of our own) binds the container's own cgroup of the host.  */
-static int
-mount_cgroup_hierarchy (int fd, const sb_mount_ctx *ctx, const mnt_entry *e, const char *controllers,
-                        unsigned long flags, sb_err **err)
-{
-  char p[SB_FD_PATH_LEN];
-  bool v2 = strcmp (e->fstype, "cgroup2") == 0;
-  _cleanup_free_ char *src = NULL;
-  _cleanup_close_ int tree = -1;
-  struct mount_attr attr = { 0 };
-
-  sb_fd_path (p, fd);
-  if (ctx->spec->linux.namespaces[SB_NS_CGROUP].present)
-    {
-      if (mount ("cgroup", p, e->fstype, flags, v2 ? NULL : controllers) == 0)
-        return 0;
-      if (errno != EPERM && errno != EBUSY)
-        return sb_error (err, errno, "mount %s `%s`", e->fstype, v2 ? "" : controllers);
-    }
-  src = sb_xasprintf ("%s/%s", e->mountpoint, ctx->cgroup_path ? ctx->cgroup_path : "");
-  /* A detached copy gets its attributes before it is attached: the fd of
-     the mount point cannot name the mount that will cover it.  */
-  tree = open_tree (AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-  if (tree < 0)
-    return sb_error (err, errno, "bind mount `%s`", src);
-  attr.attr_set = ms_to_mount_attr (flags & ATTR_FLAGS);
-  if (attr.attr_set & MOUNT_ATTR__ATIME)
-    attr.attr_clr = MOUNT_ATTR__ATIME;
-  if (mount_setattr (tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof (attr)) < 0)
-    return sb_error (err, errno, "set the attributes of the bind mount of `%s`", src);
-  if (move_mount (tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-    return sb_error (err, errno, "attach the bind mount of `%s`", src);
-  return 0;
-}
-
-static bool
-is_cgroup_controller_opt (const char *opt)
-{
-  static const char *const not_controllers[]
-      = { "rw", "ro", "xattr", "clone_children", "noprefix", "cpuset_v2_mode", "favordynmods" };
-  for (size_t i = 0; i < sizeof (not_controllers) / sizeof (not_controllers[0]); i++)
-    if (strcmp (opt, not_controllers[i]) == 0)
-      return false;
-  return strncmp (opt, "release_agent=", 14) != 0;
-}
-
-/* One v1 hierarchy (or the hybrid "unified" one) below the cgroup tmpfs:
-   its directory named as on the host, plus a symlink per co-mounted
-   controller ("cpu" -> "cpu,cpuacct").  */
-static int
-mount_cgroup_v1_entry (int tmpfd, const sb_mount_ctx *ctx, const mnt_entry *e, unsigned long flags,
-                       sb_err **err)
-{
-  const char *name = strrchr (e->mountpoint, '/') + 1;
-  _cleanup_free_ char *opts = sb_xstrdup (e->super_opts);
-  _cleanup_free_ char *controllers = sb_xmalloc0 (strlen (e->super_opts) + 1);
-  _cleanup_close_ int fd = -1;
-  char *save = NULL;
-
-  if (*name == '\0' || strcmp (name, "..") == 0 || strcmp (name, ".") == 0)
-    return 0;
-  for (char *tok = strtok_r (opts, ",", &save); tok; tok = strtok_r (NULL, ",", &save))
-    if (is_cgroup_controller_opt (tok))
-      {
-        if (*controllers)
-          strcat (controllers, ",");
-        strcat (controllers, tok);
-      }
-  /* The same hierarchy mounted twice on the host is mounted once.  */
-  if (mkdirat (tmpfd, name, 0755) < 0)
-    return errno == EEXIST ? 0 : sb_error (err, errno, "mkdir `%s`", name);
-  fd = openat (tmpfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return sb_error (err, errno, "open `%s`", name);
-  if (mount_cgroup_hierarchy (fd, ctx, e, controllers, flags, err) < 0)
-    return sb_error_wrap (err, "cgroup hierarchy `%s`", name);
-  save = NULL;
-  for (char *tok = strtok_r (controllers, ",", &save); tok; tok = strtok_r (NULL, ",", &save))
-    if (strcmp (tok, name) != 0 && strchr (tok, '=') == NULL && symlinkat (name, tmpfd, tok) < 0
-        && errno != EEXIST)
-      return sb_error (err, errno, "symlink `%s` to `%s`", tok, name);
-  return 0;
-}
-
-static int
-mount_cgroup_v1 (int rootfd, const sb_mount_ctx *ctx, const char *dest, unsigned long flags, sb_err **err)
-{
-  char p[SB_FD_PATH_LEN];
-  _cleanup_close_ int fd = sb_mount_dest (rootfd, dest, true, err);
-  _cleanup_close_ int tmpfd = -1;
-  mnt_entry *entries __attribute__ ((cleanup (mnt_entries_free))) = NULL;
-
-  if (fd < 0 || read_mountinfo (&entries, err) < 0)
-    return -1;
-  if (mount ("tmpfs", sb_fd_path (p, fd), "tmpfs", flags & ~MS_RDONLY, "mode=755") < 0)
-    return sb_error (err, errno, "mount the cgroup tmpfs");
-  tmpfd = reopen_dest (rootfd, dest, err);
-  if (tmpfd < 0)
-    return -1;
-  for (mnt_entry *e = entries; e->mountpoint; e++)
-    {
-      sb_err *ignored = NULL;
-      if (strcmp (e->fstype, "cgroup") == 0 && mount_cgroup_v1_entry (tmpfd, ctx, e, flags, err) < 0)
-        return -1;
-      /* The v2 hierarchy of a hybrid host is optional, as in runc.  */
-      if (strcmp (e->fstype, "cgroup2") == 0 && strcmp (strrchr (e->mountpoint, '/'), "/unified") == 0)
-        {
-          mount_cgroup_v1_entry (tmpfd, ctx, e, flags, &ignored);
-          sb_err_free (&ignored);
-        }
-    }
-  if ((flags & MS_RDONLY) && sb_remount_bind (tmpfd, MS_RDONLY, 0, err) < 0)
-    return sb_error_wrap (err, "cgroup tmpfs");
-  return 0;
-}
-
-static int
-mount_cgroup (int rootfd, const sb_mount_ctx *ctx, const sb_mount *m, const char *dest, sb_err **err)
-{
-  unsigned long flags = NEW_MOUNT_FLAGS (m->flags);
-  _cleanup_close_ int fd = -1;
-  mnt_entry e = { .mountpoint = (char *)"/sys/fs/cgroup", .fstype = (char *)"cgroup2" };
-
-  if (!ctx->cgroup_unified)
-    return mount_cgroup_v1 (rootfd, ctx, dest, flags, err);
-  fd = sb_mount_dest (rootfd, dest, true, err);
-  if (fd < 0)
-    return -1;
-  return mount_cgroup_hierarchy (fd, ctx, &e, NULL, flags, err);
-}
-
 static int
 mount_one (int rootfd, const sb_mount_ctx *ctx, size_t i, sb_err **err)
 {
@@ -669,14 +525,14 @@ mount_one (int rootfd, const sb_mount_ctx *ctx, size_t i, sb_err **err)
   else if (m->type == NULL)
     r = sb_error (err, 0, "no filesystem type and not a bind mount");
   else if (strcmp (m->type, "cgroup") == 0)
-    r = mount_cgroup (rootfd, ctx, m, dest, err);
+    r = sb_mount_cgroup (rootfd, ctx, m, dest, err);
   else
     r = mount_fs (rootfd, ctx, m, dest, err);
   if (r < 0)
     return sb_error_wrap (err, "mounts[%zu] (%s)", i, dest);
   if (m->propagation == 0)
     return 0;
-  fd = reopen_dest (rootfd, dest, err);
+  fd = sb_reopen_dest (rootfd, dest, err);
   if (fd < 0 || mount (NULL, sb_fd_path (p, fd), NULL, m->propagation, NULL) < 0)
     return sb_error (err, errno, "mounts[%zu] (%s): set propagation 0x%lx", i, dest, m->propagation);
   return 0;
@@ -749,14 +605,14 @@ readonly_path (int rootfd, const char *path, sb_err **err)
 static int
 make_rootfs_parent_private (const char *rootfs, sb_err **err)
 {
-  mnt_entry *entries __attribute__ ((cleanup (mnt_entries_free))) = NULL;
+  sb_mnt_entry *entries __attribute__ ((cleanup (sb_mnt_entries_free))) = NULL;
   _cleanup_free_ char *parent = sb_clean_path (rootfs);
   const char *best = NULL;
 
   *strrchr (parent, '/') = '\0';
-  if (read_mountinfo (&entries, err) < 0)
+  if (sb_read_mountinfo (&entries, err) < 0)
     return -1;
-  for (mnt_entry *e = entries; e->mountpoint; e++)
+  for (sb_mnt_entry *e = entries; e->mountpoint; e++)
     {
       size_t n = strlen (e->mountpoint);
       bool under = strcmp (e->mountpoint, "/") == 0

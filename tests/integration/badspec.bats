@@ -2,7 +2,6 @@
 # Bad specs: a non-zero exit, one clear line on stderr naming what is wrong,
 # and nothing left behind (state dir, mount, cgroup, process).
 
-bats_require_minimum_version 1.5.0
 load ../lib/helpers
 
 setup() {
@@ -14,7 +13,7 @@ setup() {
 # expect_create_fail REGEX: create must fail with a one-line error (sudobox;
 # runc's are its own) matching REGEX (case-insensitive) and leave nothing.
 expect_create_fail() {
-    run --separate-stderr rt create -b "$BUNDLE" "$ID" </dev/null 3>&-
+    rt_files create -b "$BUNDLE" "$ID"
     echo "status=$status stderr=$stderr"
     [ "$status" -ne 0 ]
     echo "$stderr" | grep -qiE "$1"
@@ -27,7 +26,8 @@ expect_create_fail() {
 
 @test "invalid JSON" {
     echo '{"ociVersion": "1.0.2", "process": ' >"$BUNDLE/config.json"
-    expect_create_fail 'config\.json|json'
+    # runc only says "unexpected EOF"; sudobox must name the file.
+    if is_runc; then expect_create_fail 'EOF'; else expect_create_fail 'config\.json|json'; fi
 }
 
 @test "process.args is a string" {
@@ -46,6 +46,7 @@ expect_create_fail() {
 }
 
 @test "relative mount destination" {
+    skip_if_runc "runc 1.1.5 accepts relative mount destinations with a warning"
     spec_edit "$BUNDLE" 'c["mounts"].append({"destination": "relative/dst", "type": "tmpfs", "source": "tmpfs"})'
     expect_create_fail 'relative/dst|destination'
 }
@@ -77,7 +78,7 @@ expect_create_fail() {
 }
 
 @test "an invalid container id" {
-    run --separate-stderr rt create -b "$BUNDLE" "../escape" </dev/null 3>&-
+    rt_files create -b "$BUNDLE" ../escape
     [ "$status" -ne 0 ]
     [ -n "$stderr" ]
     [ ! -e "$TMP/escape" ]
@@ -86,7 +87,7 @@ expect_create_fail() {
 @test "duplicate id: the second create fails, the first is intact" {
     rt_detached create -b "$BUNDLE" "$ID"
     pid=$(state_field "$ID" pid)
-    run --separate-stderr rt create -b "$BUNDLE" "$ID" </dev/null 3>&-
+    rt_files create -b "$BUNDLE" "$ID"
     [ "$status" -ne 0 ]
     echo "$stderr" | grep -qiE 'exist|already|in use'
     [ "$(state_field "$ID" status)" = created ]

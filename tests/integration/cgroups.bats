@@ -2,7 +2,6 @@
 # cgroup limits as the host sees them (v1 controllers on this hybrid host),
 # and a run on a pure cgroup v2 hierarchy.
 
-bats_require_minimum_version 1.5.0
 load ../lib/helpers
 
 @test "memory and pids limits from the spec reach the host cgroup files" {
@@ -40,7 +39,7 @@ load ../lib/helpers
     new_ids 1
     bundle -- true
     spec_edit "$BUNDLE" 'c["linux"]["resources"]["memory"] = {"limit": 4096}'
-    run --separate-stderr rt create -b "$BUNDLE" "$ID" </dev/null 3>&-
+    rt_files create -b "$BUNDLE" "$ID"
     [ "$status" -ne 0 ]
     echo "$stderr" | grep -qi memory
 }

@@ -32,7 +32,7 @@ console_start() {
     new_ids 1
     bundle -- true
     spec_edit "$BUNDLE" 'c["process"]["terminal"] = True'
-    run rt create -b "$BUNDLE" "$ID" </dev/null 3>&-
+    rt_files create -b "$BUNDLE" "$ID"
     [ "$status" -ne 0 ]
     run rt state "$ID"
     [ "$status" -ne 0 ]

@@ -92,7 +92,7 @@ PY
     new_ids 1
     bundle -- sleep 1000
     spec_edit "$BUNDLE" 'c["hooks"] = {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}]}'
-    run rt create -b "$BUNDLE" "$ID" </dev/null 3>&-
+    rt_files create -b "$BUNDLE" "$ID"
     [ "$status" -ne 0 ]
     run rt state "$ID"
     [ "$status" -ne 0 ]
@@ -105,7 +105,7 @@ PY
     new_ids 1
     bundle -- sleep 1000
     spec_edit "$BUNDLE" 'c["hooks"] = {"createRuntime": [{"path": "/no/such/hook"}]}'
-    run rt create -b "$BUNDLE" "$ID" </dev/null 3>&-
+    rt_files create -b "$BUNDLE" "$ID"
     [ "$status" -ne 0 ]
     run rt state "$ID"
     [ "$status" -ne 0 ]
@@ -116,7 +116,7 @@ PY
     bundle -- sleep 1000
     spec_edit "$BUNDLE" 'c["hooks"] = {"prestart": [{"path": "/bin/sleep", "args": ["sleep", "30.4242"], "timeout": 1}]}'
     start=$SECONDS
-    run rt create -b "$BUNDLE" "$ID" </dev/null 3>&-
+    rt_files create -b "$BUNDLE" "$ID"
     [ "$status" -ne 0 ]
     [ $((SECONDS - start)) -lt 15 ]
     run rt state "$ID"

@@ -197,7 +197,7 @@ PY
     bundle -- sleep 1000
     rt_detached run -d -b "$BUNDLE" "$ID"
     pid=$(state_field "$ID" pid)
-    run rt run -d -b "$BUNDLE" "$ID" </dev/null 3>&-
+    rt_files run -d -b "$BUNDLE" "$ID"
     [ "$status" -ne 0 ]
     [ "$(state_field "$ID" status)" = running ]
     [ "$(state_field "$ID" pid)" = "$pid" ]

@@ -156,3 +156,13 @@ cg_file() {
         echo "/sys/fs/cgroup$(cg_path "$id")/$file"
     fi
 }
+
+# rt_files ARGS...: like bats' run for commands that might (wrongly) leave a
+# container behind holding their stdio: output goes through files.  Sets
+# status, output (stdout then stderr) and stderr.
+rt_files() {
+    status=0
+    rt "$@" </dev/null >"$TMP/rt.out" 2>"$TMP/rt.err" 3>&- || status=$?
+    stderr=$(cat "$TMP/rt.err")
+    output=$(cat "$TMP/rt.out" "$TMP/rt.err")
+}

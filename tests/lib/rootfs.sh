@@ -79,14 +79,16 @@ sb_rootfs_tar() {
 
 # A rootfs of a few MB: host binaries and the libraries ldd says they need.
 sb_tiny_rootfs() {
-    local dir=$1 bin lib
+    local dir=$1 bin lib path
     mkdir -p "$dir"/usr/bin "$dir"/usr/lib "$dir"/etc "$dir"/proc "$dir"/dev "$dir"/sys "$dir"/tmp || return 1
     ln -sfn usr/bin "$dir/bin"
     ln -sfn usr/lib "$dir/lib"
     [ -e /lib64 ] && ln -sfn usr/lib64 "$dir/lib64" && mkdir -p "$dir/usr/lib64"
     for bin in true sh sleep cat id ls; do
-        cp -L "$(command -v "$bin")" "$dir/usr/bin/$bin" || return 1
-        for lib in $(ldd "$(command -v "$bin")" | grep -o '/[^ ]*'); do
+        # type -P: the file, not the shell builtin of the same name.
+        path=$(type -P "$bin") || return 1
+        cp -L "$path" "$dir/usr/bin/$bin" || return 1
+        for lib in $(ldd "$path" | grep -o '/[^ ]*'); do
             mkdir -p "$dir$(dirname "$lib")"
             cp -Ln "$lib" "$dir$lib" 2>/dev/null || true
         done
