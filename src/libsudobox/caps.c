@@ -110,10 +110,8 @@ cap_label (int cap, char buf[static 32])
   return buf;
 }
 
-/* After setuid with PR_SET_KEEPCAPS the effective set is empty; dropping the
-   bounding set needs CAP_SETPCAP effective, so raise what is permitted.  */
-static int
-raise_effective (sb_err **err)
+int
+sb_caps_raise_effective (sb_err **err)
 {
   _cleanup_cap_ cap_t cur = cap_get_proc ();
 
@@ -193,7 +191,7 @@ sb_caps_apply (const sb_capsets *sets, sb_err **err)
 {
   int last = kernel_last_cap ();
 
-  if (raise_effective (err) < 0 || drop_bounding (sets->bounding, last, err) < 0
+  if (sb_caps_raise_effective (err) < 0 || drop_bounding (sets->bounding, last, err) < 0
       || set_proc_caps (sets, last, err) < 0 || set_ambient (sets, last, err) < 0)
     return -1;
   return 0;

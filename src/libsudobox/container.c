@@ -344,6 +344,48 @@ premount_for (creation *c, size_t i, int userns_fd, sb_err **err)
   return fd;
 }
 
+/* The host id that container id 0 maps to (overlayfs writes with it).  */
+static uint32_t
+root_host_id (const creation *c, const sb_idmap *maps, size_t n)
+{
+  if (c->userns_auto)
+    return c->id_first;
+  for (size_t i = 0; i < n; i++)
+    if (maps[i].container_id == 0)
+      return maps[i].host_id;
+  return 0;
+}
+
+/* The rootfs given as layers by annotation: 0 with *fd = -1 when absent.  */
+static int
+annotated_overlay (creation *c, int userns_fd, int *fd, sb_err **err)
+{
+  const char *lower = sb_spec_annotation (c->spec, SB_ANNOT_OVERLAY_LOWER);
+  const char *upper = sb_spec_annotation (c->spec, SB_ANNOT_OVERLAY_UPPER);
+  const char *work = sb_spec_annotation (c->spec, SB_ANNOT_OVERLAY_WORK);
+  _cleanup_free_ char *up = NULL, *wk = NULL, *copy = NULL;
+  _cleanup_strv_ char **layers = NULL;
+  char *save = NULL;
+
+  *fd = -1;
+  if (lower == NULL)
+    return 0;
+  if ((upper == NULL) != (work == NULL))
+    return sb_error (err, 0, "annotations: %s and %s go together", SB_ANNOT_OVERLAY_UPPER,
+                     SB_ANNOT_OVERLAY_WORK);
+  copy = sb_xstrdup (lower);
+  for (char *l = strtok_r (copy, ":", &save); l; l = strtok_r (NULL, ":", &save))
+    sb_strv_append (&layers, l);
+  if (layers == NULL)
+    return sb_error (err, 0, "annotations: %s is empty", SB_ANNOT_OVERLAY_LOWER);
+  up = sb_xstrdup (upper);
+  wk = sb_xstrdup (work);
+  *fd = sb_idmap_overlay_layers (
+      layers, up, wk, userns_fd, root_host_id (c, c->spec->linux.uid_mappings, c->spec->linux.n_uid_mappings),
+      root_host_id (c, c->spec->linux.gid_mappings, c->spec->linux.n_gid_mappings), err);
+  return *fd < 0 ? sb_error_wrap (err, "annotations: %s", SB_ANNOT_OVERLAY_LOWER) : 0;
+}
+
 static int
 send_premounts (creation *c, sb_err **err)
 {
@@ -363,7 +405,13 @@ send_premounts (creation *c, sb_err **err)
   if (c->idmap_mounts)
     {
       _cleanup_close_ int fd = -1;
-      if (sb_idmap_overlay (c->rootfs, userns_fd, &fd, err) < 0)
+      if (annotated_overlay (c, userns_fd, &fd, err) < 0
+          || (fd < 0
+              && sb_idmap_overlay (
+                     c->rootfs, userns_fd,
+                     root_host_id (c, c->spec->linux.uid_mappings, c->spec->linux.n_uid_mappings),
+                     root_host_id (c, c->spec->linux.gid_mappings, c->spec->linux.n_gid_mappings), &fd, err)
+                     < 0))
         return -1;
       if (fd < 0)
         fd = sb_idmap_tree (c->rootfs, userns_fd, true, err);
@@ -531,10 +579,12 @@ static void
 add_default_device_rules (sb_spec *spec)
 {
   static const sb_device_rule defaults[] = {
-    { true, 'c', -1, -1, (char *) "m" }, { true, 'b', -1, -1, (char *) "m" },  { true, 'c', 1, 3, (char *) "rwm" },
-    { true, 'c', 1, 5, (char *) "rwm" }, { true, 'c', 1, 7, (char *) "rwm" },  { true, 'c', 1, 8, (char *) "rwm" },
-    { true, 'c', 1, 9, (char *) "rwm" }, { true, 'c', 5, 0, (char *) "rwm" },  { true, 'c', 5, 1, (char *) "rwm" },
-    { true, 'c', 5, 2, (char *) "rwm" }, { true, 'c', 136, -1, (char *) "rwm" }, { true, 'c', 10, 200, (char *) "rwm" },
+    { true, 'c', -1, -1, (char *)"m" },    { true, 'b', -1, -1, (char *)"m" },
+    { true, 'c', 1, 3, (char *)"rwm" },    { true, 'c', 1, 5, (char *)"rwm" },
+    { true, 'c', 1, 7, (char *)"rwm" },    { true, 'c', 1, 8, (char *)"rwm" },
+    { true, 'c', 1, 9, (char *)"rwm" },    { true, 'c', 5, 0, (char *)"rwm" },
+    { true, 'c', 5, 1, (char *)"rwm" },    { true, 'c', 5, 2, (char *)"rwm" },
+    { true, 'c', 136, -1, (char *)"rwm" }, { true, 'c', 10, 200, (char *)"rwm" },
   };
   size_t nd = sizeof (defaults) / sizeof (defaults[0]);
   sb_resources *r = spec->linux.resources;
@@ -555,7 +605,8 @@ add_default_device_rules (sb_spec *spec)
       const sb_device *d = &spec->linux.devices[i];
       if (d->type != 'c' && d->type != 'b' && d->type != 'u')
         continue;
-      r->devices[n++] = (sb_device_rule){ true, d->type == 'b' ? 'b' : 'c', d->major, d->minor, sb_xstrdup ("rwm") };
+      r->devices[n++]
+          = (sb_device_rule){ true, d->type == 'b' ? 'b' : 'c', d->major, d->minor, sb_xstrdup ("rwm") };
     }
   r->n_devices = n;
 }

@@ -18,6 +18,12 @@
    mounts into it as the automatic one does (the workspace manager
    allocates ranges itself).  */
 #define SB_ANNOT_IDMAP "run.sudobox.idmap"
+/* The rootfs as an overlay the runtime mounts itself over idmapped layers
+   (no overlay mount on the host): lower directories separated by ':' (top
+   first), and the writable upper and work directories (same parent).  */
+#define SB_ANNOT_OVERLAY_LOWER "run.sudobox.overlay.lower"
+#define SB_ANNOT_OVERLAY_UPPER "run.sudobox.overlay.upper"
+#define SB_ANNOT_OVERLAY_WORK "run.sudobox.overlay.work"
 
 typedef struct sb_create_opts
 {

@@ -4,7 +4,10 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/fsuid.h>
 #include <sys/syscall.h>
+
+#include "caps.h"
 
 #include "util.h"
 
@@ -107,6 +110,8 @@ split_layers (const char *value)
   return out;
 }
 
+/* Returns the idmapped copy's fd: it must stay open until the overlay is
+   created, or the detached copy is dissolved and overlayfs cannot clone it.  */
 static int
 set_layer_fd (int fsfd, const char *key, const char *path, int userns_fd, sb_err **err)
 {
@@ -115,11 +120,11 @@ set_layer_fd (int fsfd, const char *key, const char *path, int userns_fd, sb_err
     return -1;
   if (fsconfig (fsfd, FSCONFIG_SET_FD, key, NULL, fd) < 0)
     return sb_error (err, errno, "overlay: set %s `%s`", key, path);
-  return 0;
+  return sb_steal_fd (&fd);
 }
 
 /* upperdir and workdir must be on one mount: idmap their common parent once
-   and name both through it.  */
+   and name both through it.  Returns that copy's fd (kept open likewise).  */
 static int
 set_upper_work (int fsfd, char *upper, char *work, int userns_fd, sb_err **err)
 {
@@ -149,17 +154,92 @@ set_upper_work (int fsfd, char *upper, char *work, int userns_fd, sb_err **err)
     if (fsconfig (fsfd, FSCONFIG_SET_STRING, "workdir", w, 0) < 0)
       return sb_error (err, errno, "overlay: set workdir `%s`", work);
   }
-  return 0;
+  return sb_steal_fd (&pfd);
+}
+
+/* overlayfs works in the upper layer with the credentials of whoever
+   created it.  Through an idmapped upper, host root (fsuid 0) has no on-disk
+   id: act as the container's root (the host id its uid 0 maps to), keeping
+   every capability, while the overlay is set up.  */
+static int
+become_mounter (uid_t uid, gid_t gid, sb_err **err)
+{
+  setfsgid (gid);
+  setfsuid (uid);
+  if ((uid_t)setfsuid ((uid_t)-1) != uid || (gid_t)setfsgid ((gid_t)-1) != gid)
+    return sb_error (err, EPERM, "switch to the container's root %u:%u for the overlay", uid, gid);
+  return sb_caps_raise_effective (err);
+}
+
+static void
+restore_mounter (bool *active)
+{
+  if (!*active)
+    return;
+  setfsuid (0);
+  setfsgid (0);
+  sb_caps_raise_effective (NULL);
+}
+
+/* The idmapped layer copies: they must stay open until the overlay is
+   created, or the detached copies are dissolved and overlayfs cannot clone
+   them.  */
+typedef struct held_fds
+{
+  int fds[SB_IDMAP_MAX_LAYERS + 1];
+  size_t n;
+} held_fds;
+
+static void
+held_release (held_fds *h)
+{
+  for (size_t i = 0; i < h->n; i++)
+    close (h->fds[i]);
 }
 
 int
-sb_idmap_overlay (const char *path, int userns_fd, int *out, sb_err **err)
+sb_idmap_overlay_layers (char **lower, char *upper, char *work, int userns_fd, uid_t root_uid, gid_t root_gid,
+                         sb_err **err)
+{
+  __attribute__ ((cleanup (restore_mounter))) bool as_mounter = true;
+  __attribute__ ((cleanup (held_release))) held_fds held = { .n = 0 };
+  _cleanup_close_ int fsfd = -1;
+  int fd;
+
+  if (sb_strv_len (lower) > SB_IDMAP_MAX_LAYERS)
+    return sb_error (err, E2BIG, "overlay: more than %d layers", SB_IDMAP_MAX_LAYERS);
+  /* The credentials at FSCONFIG_CMD_CREATE become the overlay's.  */
+  if (become_mounter (root_uid, root_gid, err) < 0)
+    return -1;
+  fsfd = fsopen ("overlay", FSOPEN_CLOEXEC);
+  if (fsfd < 0)
+    return sb_error (err, errno, "fsopen overlay");
+  for (char **l = lower; *l; l++)
+    {
+      if ((fd = set_layer_fd (fsfd, "lowerdir+", *l, userns_fd, err)) < 0)
+        return -1;
+      held.fds[held.n++] = fd;
+    }
+  if (upper != NULL && work != NULL)
+    {
+      if ((fd = set_upper_work (fsfd, upper, work, userns_fd, err)) < 0)
+        return -1;
+      held.fds[held.n++] = fd;
+    }
+  if (fsconfig (fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+    return sb_error (err, errno, "overlay over idmapped layers");
+  fd = fsmount (fsfd, FSMOUNT_CLOEXEC, 0);
+  if (fd < 0)
+    return sb_error (err, errno, "fsmount overlay");
+  return fd;
+}
+
+int
+sb_idmap_overlay (const char *path, int userns_fd, uid_t root_uid, gid_t root_gid, int *out, sb_err **err)
 {
   _cleanup_free_ char *opts = overlay_options (path);
   _cleanup_strv_ char **lower = NULL;
-  _cleanup_close_ int fsfd = -1;
   char *upper = NULL, *work = NULL, *save = NULL;
-  int mfd;
 
   *out = -1;
   if (opts == NULL)
@@ -175,19 +255,6 @@ sb_idmap_overlay (const char *path, int userns_fd, int *out, sb_err **err)
     }
   if (lower == NULL)
     return sb_error (err, 0, "overlay rootfs `%s`: no lowerdir in its mount options", path);
-  fsfd = fsopen ("overlay", FSOPEN_CLOEXEC);
-  if (fsfd < 0)
-    return sb_error (err, errno, "fsopen overlay");
-  for (char **l = lower; *l; l++)
-    if (set_layer_fd (fsfd, "lowerdir+", *l, userns_fd, err) < 0)
-      return -1;
-  if (upper != NULL && work != NULL && set_upper_work (fsfd, upper, work, userns_fd, err) < 0)
-    return -1;
-  if (fsconfig (fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-    return sb_error (err, errno, "overlay over idmapped layers of `%s`", path);
-  mfd = fsmount (fsfd, FSMOUNT_CLOEXEC, 0);
-  if (mfd < 0)
-    return sb_error (err, errno, "fsmount overlay of `%s`", path);
-  *out = mfd;
-  return 0;
+  *out = sb_idmap_overlay_layers (lower, upper, work, userns_fd, root_uid, root_gid, err);
+  return *out < 0 ? sb_error_wrap (err, "rootfs `%s`", path) : 0;
 }

@@ -5,6 +5,7 @@
 #define SB_IDMAP_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "error.h"
 
@@ -15,7 +16,17 @@ int sb_idmap_tree (const char *path, int userns_fd, bool recursive, sb_err **err
 /* The same for an overlay rootfs: when path is the root of an overlay mount,
    mounts a new overlay whose lower and upper layers are idmapped copies of
    the original's and returns it detached.  Returns 0 and sets *fd = -1 when
-   path is not an overlay mount.  */
-int sb_idmap_overlay (const char *path, int userns_fd, int *fd, sb_err **err);
+   path is not an overlay mount.  root_uid/root_gid: the host ids the
+   container's root maps to (overlayfs writes with the mounter's ids).  */
+int sb_idmap_overlay (const char *path, int userns_fd, uid_t root_uid, gid_t root_gid, int *fd, sb_err **err);
+
+#define SB_IDMAP_MAX_LAYERS 500
+
+/* Mounts an overlay of the given layers (lower: NULL-terminated, top
+   first; upper and work may be NULL for a read-only overlay), each layer an
+   idmapped copy, and returns it detached.  upper and work are modified
+   (unescaped) in place.  */
+int sb_idmap_overlay_layers (char **lower, char *upper, char *work, int userns_fd, uid_t root_uid, gid_t root_gid,
+                             sb_err **err);
 
 #endif

@@ -10,7 +10,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/capability.h>
 
 #include "util.h"
 
@@ -176,29 +175,6 @@ set_identity (const sb_process *proc, sb_err **err)
   return 0;
 }
 
-/* setresuid away from 0 clears the effective set even with KEEPCAPS; raise
-   it back from the permitted set so dropping the bounding set (which needs
-   CAP_SETPCAP) still works.  */
-static int
-restore_effective (sb_err **err)
-{
-  cap_t caps = cap_get_proc ();
-  int ret = 0;
-
-  if (caps == NULL)
-    return sb_error (err, errno, "cap_get_proc");
-  for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++)
-    {
-      cap_flag_value_t v = CAP_CLEAR;
-      if (cap_get_flag (caps, c, CAP_PERMITTED, &v) == 0 && v == CAP_SET)
-        cap_set_flag (caps, CAP_EFFECTIVE, 1, &c, CAP_SET);
-    }
-  if (cap_set_proc (caps) < 0)
-    ret = sb_error (err, errno, "raise the effective capabilities");
-  cap_free (caps);
-  return ret;
-}
-
 static int
 load_seccomp (sb_exec_plan *plan, sb_err **err)
 {
@@ -243,7 +219,7 @@ sb_process_exec (sb_exec_plan *plan, sb_err **err)
     return -1;
   if (set_identity (proc, err) < 0)
     return -1;
-  if (restore_effective (err) < 0 || sb_caps_apply (&plan->caps, err) < 0)
+  if (sb_caps_apply (&plan->caps, err) < 0)
     return -1;
   if (proc->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return sb_error (err, errno, "process.noNewPrivileges");
