@@ -40,6 +40,10 @@ int sb_image_import (const char *source, const char *dest, uint64_t max_bytes, c
    (.wh.NAME, .wh..wh..opq).  Exposed for the fuzzer.  */
 int sb_image_apply_layer (int archive_fd, const char *dest, uint64_t *budget, sb_err **err);
 
+/* Removes name below dir (a file, or a directory with everything in it)
+   without following any symlink; a missing name is not an error.  */
+int sb_image_remove_tree (int dir, const char *name, sb_err **err);
+
 /* Total size in bytes of the files below dir (no symlink following).  */
 int sb_image_du (const char *dir, int64_t *bytes, sb_err **err);
 

@@ -1,0 +1,73 @@
+/* The workspace manager: workspaces from images, each one a container run
+   through the container library (the same code path as sudobox-runc), held
+   by a small monitor process while it runs.  State lives under one root
+   directory (0700): registry.db, images/, workspaces/, volumes/, locks/ and
+   run/ (the library's container state).  */
+#ifndef SB_MANAGER_H
+#define SB_MANAGER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "registry.h"
+#include "wsconfig.h"
+
+/* Host ids for workspaces: a pool apart from sudobox-runc's default one
+   (the "sudobox-ws" entry of /etc/subuid when present).  */
+#define SB_WS_POOL_FIRST 2000000000u
+#define SB_WS_POOL_COUNT (4096u * 65536u)
+
+typedef struct sb_mgr
+{
+  char *root;     /* absolute */
+  char *run_root; /* ROOT/run */
+  sb_registry *reg;
+  uint32_t pool_first, pool_count;
+} sb_mgr;
+
+int sb_mgr_open (const char *root, sb_mgr **out, sb_err **err);
+void sb_mgr_close (sb_mgr *m);
+
+/* Per-name lock (flock on ROOT/locks/NAME.lock) held by every command that
+   changes a workspace; returns the fd.  */
+int sb_mgr_lock (sb_mgr *m, const char *name, bool wait, sb_err **err);
+
+int sb_ws_create (sb_mgr *m, const char *name, const char *image, sb_wsconfig *cfg, sb_err **err);
+int sb_ws_start (sb_mgr *m, const char *name, sb_err **err);
+int sb_ws_stop (sb_mgr *m, const char *name, int timeout, sb_err **err);
+int sb_ws_rm (sb_mgr *m, const char *name, bool force, bool volumes, sb_err **err);
+
+typedef struct sb_ws_exec_opts
+{
+  char **args;
+  char **env;
+  const char *user; /* name or uid, NULL: the workspace user */
+  const char *workdir;
+  bool tty;
+  bool login_shell; /* `shell`: the user's login shell */
+} sb_ws_exec_opts;
+
+int sb_ws_exec (sb_mgr *m, const char *name, const sb_ws_exec_opts *o, int *exit_code, sb_err **err);
+int sb_ws_logs (sb_mgr *m, const char *name, bool follow, sb_err **err);
+
+/* Finishes what killed commands left half-done: rows stuck in creating or
+   removing, running rows whose monitor is gone, containers without a row.
+   Reports what it did through *cleaned (may be NULL).  */
+int sb_mgr_gc (sb_mgr *m, int *cleaned, sb_err **err);
+
+/* The monitor's entry point (a forked child of `start`): never returns.  */
+_Noreturn void sb_monitor_main (sb_mgr *m, const char *name, int ready_fd);
+
+/* Shared by the manager's files.  */
+bool sb_ws_monitor_alive (const sb_ws_rec *ws);
+int sb_ws_remove_files (sb_mgr *m, const char *name, bool volumes);
+int sb_rm_rf_at (int dirfd, const char *name);
+
+/* Paths under the root.  */
+char *sb_mgr_ws_dir (const sb_mgr *m, const char *name);
+char *sb_mgr_projects_dir (const sb_mgr *m, const char *name);
+/* The sudobox-init binary for workspaces.  */
+int sb_mgr_init_path (char **out, sb_err **err);
+
+#endif

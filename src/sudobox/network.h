@@ -1,0 +1,38 @@
+/* Workspace networking: user-mode networking by slirp4netns (from Debian)
+   attached to the workspace's network namespace, giving outbound TCP/UDP
+   and DNS; --publish forwards a host port (127.0.0.1 by default) through
+   slirp4netns's API socket.  The host's loopback is not reachable from the
+   workspace (--disable-host-loopback) unless a port is published.  */
+#ifndef SB_NETWORK_H
+#define SB_NETWORK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+typedef struct sb_publish
+{
+  char host_ip[46]; /* "127.0.0.1" default */
+  uint16_t host_port;
+  uint16_t port;
+  bool udp;
+} sb_publish;
+
+/* "[IP:]HOSTPORT:PORT[/tcp|/udp]"; errors name the option value.  */
+int sb_publish_parse (const char *s, sb_publish *out, sb_err **err);
+/* Fails with "port 127.0.0.1:8080 is already in use" if a host port is taken.  */
+int sb_publish_check_free (const sb_publish *p, size_t n, sb_err **err);
+
+/* The resolv.conf a slirp workspace uses (slirp's DNS forwarder).  */
+const char *sb_net_resolv_conf (void);
+
+/* Starts slirp4netns for the network namespace of pid (the workspace's
+   init), configured (tap0, 10.0.2.100/24, gateway 10.0.2.2, DNS 10.0.2.3),
+   with its API socket at api_socket; waits until it is ready; adds the
+   port forwards.  The helper's pid goes to *helper (it is the caller's
+   child; the caller kills and reaps it when the workspace stops).  */
+int sb_net_start (pid_t pid, const char *api_socket, const sb_publish *p, size_t n, pid_t *helper, sb_err **err);
+
+#endif
