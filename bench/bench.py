@@ -16,19 +16,23 @@ import shlex
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 WARMUP = 2
 
 
 def timed(argv):
-    t0 = time.perf_counter_ns()
-    p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.PIPE)
-    dt = time.perf_counter_ns() - t0
-    if p.returncode != 0:
-        raise RuntimeError("%s exited %d: %s" % (" ".join(argv), p.returncode,
-                                                 p.stderr.decode(errors="replace").strip()))
+    # stderr goes to a file, not a pipe: after `create` the container's init
+    # holds the runtime's stdio, and a pipe would never reach EOF.
+    with tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter_ns()
+        rc = subprocess.call(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+        dt = time.perf_counter_ns() - t0
+        if rc != 0:
+            err.seek(0)
+            msg = err.read().decode(errors="replace").strip().splitlines()
+            raise RuntimeError("%s exited %d: %s" % (" ".join(argv), rc, msg[-1] if msg else ""))
     return dt / 1e6
 
 

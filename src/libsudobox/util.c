@@ -159,14 +159,11 @@ sb_read_all (int fd, void *buf, size_t len)
 }
 
 int
-sb_read_file_at (int dirfd, const char *path, size_t max, char **out, size_t *len, sb_err **err)
+sb_read_fd (int fd, size_t max, char **out, size_t *len, sb_err **err)
 {
-  _cleanup_close_ int fd = openat (dirfd, path, O_RDONLY | O_CLOEXEC);
   _cleanup_free_ char *buf = NULL;
   size_t used = 0, cap = 4096;
 
-  if (fd < 0)
-    return sb_error (err, errno, "open `%s`", path);
   buf = sb_xmalloc0 (cap + 1);
   for (;;)
     {
@@ -174,12 +171,12 @@ sb_read_file_at (int dirfd, const char *path, size_t max, char **out, size_t *le
       if (r < 0 && errno == EINTR)
         continue;
       if (r < 0)
-        return sb_error (err, errno, "read `%s`", path);
+        return sb_error (err, errno, "read");
       if (r == 0)
         break;
-      used += (size_t)r;
+      used += (size_t) r;
       if (used > max)
-        return sb_error (err, 0, "`%s` is larger than %zu bytes", path, max);
+        return sb_error (err, 0, "larger than %zu bytes", max);
       if (used == cap)
         {
           cap *= 2;
@@ -190,6 +187,18 @@ sb_read_file_at (int dirfd, const char *path, size_t max, char **out, size_t *le
   *out = sb_steal (&buf);
   if (len)
     *len = used;
+  return 0;
+}
+
+int
+sb_read_file_at (int dirfd, const char *path, size_t max, char **out, size_t *len, sb_err **err)
+{
+  _cleanup_close_ int fd = openat (dirfd, path, O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0)
+    return sb_error (err, errno, "open `%s`", path);
+  if (sb_read_fd (fd, max, out, len, err) < 0)
+    return sb_error_wrap (err, "`%s`", path);
   return 0;
 }
 

@@ -48,6 +48,7 @@ void sb_strv_free (char **v);
 void sb_strv_append (char ***v, const char *s);
 
 /* Reads a whole file (at most max bytes; larger is an error).  */
+int sb_read_fd (int fd, size_t max, char **out, size_t *len, sb_err **err);
 int sb_read_file_at (int dirfd, const char *path, size_t max, char **out, size_t *len, sb_err **err);
 /* Writes data to path atomically: a temporary file in the same directory,
    fsync, rename.  */

@@ -43,7 +43,7 @@ image_user (sb_mgr *m, const char *image, const char *want, sb_wsconfig *c, sb_e
   sb_image_rec_free (img);
   rootfd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   fd = rootfd >= 0 ? sb_open_in_root (rootfd, "/etc/passwd", O_RDONLY, 0, NULL) : -1;
-  if (fd >= 0 && sb_read_file_at (fd, "", 1 << 20, &buf, NULL, NULL) < 0)
+  if (fd >= 0 && sb_read_fd (fd, 1 << 20, &buf, NULL, NULL) < 0)
     {
       close (fd);
       fd = -1;

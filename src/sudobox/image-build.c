@@ -80,8 +80,7 @@ mentions_suite (const char *text, const char *suite)
 {
   size_t n = strlen (suite);
   for (const char *p = strstr (text, suite); p; p = strstr (p + 1, suite))
-    if (p > text && (p[-1] == ' ' || p[-1] == '\t')
-        && (p[n] == '\0' || strchr (" \t\n/-", p[n]) != NULL))
+    if (p > text && (p[-1] == ' ' || p[-1] == '\t') && (p[n] == '\0' || strchr (" \t\n/-", p[n]) != NULL))
       return true;
   return false;
 }
@@ -360,7 +359,8 @@ sb_image_du (const char *dir, int64_t *bytes, sb_err **err)
 
   if (r == 0)
     {
-      qsort (s.shared, s.nshared, sizeof (inode_use), inode_cmp);
+      if (s.nshared > 0)
+        qsort (s.shared, s.nshared, sizeof (inode_use), inode_cmp);
       for (size_t i = 0; i < s.nshared; i++)
         if (i == 0 || inode_cmp (&s.shared[i], &s.shared[i - 1]) != 0)
           s.total += s.shared[i].bytes;

@@ -228,13 +228,13 @@ normalize_path (const char *raw, char **out, const char **why)
 /* State of one layer's extraction.  */
 typedef struct layer
 {
-  int root;                  /* O_PATH fd of the destination */
-  uint64_t *budget;          /* bytes left */
-  uint64_t limit;            /* for the error message */
-  pathset created;           /* paths this layer made */
-  char **dirs;               /* directories whose times are set at the end */
+  int root;                   /* O_PATH fd of the destination */
+  uint64_t *budget;           /* bytes left */
+  uint64_t limit;             /* for the error message */
+  pathset created;            /* paths this layer made */
+  char **dirs;                /* directories whose times are set at the end */
   struct timespec *dir_times; /* two per entry of dirs */
-  size_t ndirs, skipped;
+  size_t ndirs;
 } layer;
 
 /* Opens the parent directory of path (normalized, not "") without following
@@ -261,13 +261,16 @@ open_parent (layer *l, const char *path, bool create, const char **name, sb_err 
         {
           if (mkdirat (cur, p, 0755) < 0)
             return sb_error (err, errno, "create parent directory `%s`", copy);
-          pathset_add (&l->created, copy);
           next = openat (cur, p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         }
       if (next < 0 && (errno == ENOTDIR || errno == ELOOP))
         return sb_error (err, 0, "parent `%s` is not a directory (a symlink or a file)", copy);
       if (next < 0)
         return sb_error (err, errno, "open parent directory `%s`", copy);
+      /* A layer that has entries below a directory has that directory:
+         an opaque whiteout must not remove it.  */
+      if (create)
+        pathset_add (&l->created, copy);
       close (cur);
       cur = next;
       *slash = '/';
@@ -395,7 +398,8 @@ write_data (struct archive *a, int fd, la_int64_t size, sb_err **err)
 }
 
 static int
-extract_file (layer *l, struct archive *a, struct archive_entry *e, int parent, const char *name, sb_err **err)
+extract_file (layer *l, struct archive *a, struct archive_entry *e, int parent, const char *name,
+              sb_err **err)
 {
   _cleanup_close_ int fd = -1;
   struct timespec ts[2];
@@ -577,11 +581,7 @@ apply_entry (layer *l, struct archive *a, struct archive_entry *e, sb_err **err)
     {
       mode_t type = archive_entry_filetype (e);
       if (hardlink == NULL && type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK)
-        {
-          /* Device nodes, fifos, sockets: the runtime provides /dev.  */
-          l->skipped++;
-          return 0;
-        }
+        return 0; /* device nodes, fifos, sockets: the runtime provides /dev */
       parent = open_parent (l, path, true, &name, err);
       if (parent < 0)
         r = -1;
@@ -789,9 +789,9 @@ get_str (json_object *o, const char *key)
 static const char *
 host_arch (char *buf, size_t len)
 {
-  static const char *const map[][2] = { { "x86_64", "amd64" },   { "aarch64", "arm64" }, { "armv7l", "arm" },
-                                         { "i686", "386" },       { "ppc64le", "ppc64le" },
-                                         { "s390x", "s390x" },    { "riscv64", "riscv64" } };
+  static const char *const map[][2]
+      = { { "x86_64", "amd64" },    { "aarch64", "arm64" }, { "armv7l", "arm" },     { "i686", "386" },
+          { "ppc64le", "ppc64le" }, { "s390x", "s390x" },   { "riscv64", "riscv64" } };
   struct utsname u;
   if (uname (&u) < 0)
     return "amd64";
@@ -926,7 +926,8 @@ image_config (int layout, json_object *manifest, char **out, sb_err **err)
       copy_str_array (cfg, "Entrypoint", cmd);
       copy_str_array (cfg, "Cmd", cmd);
     }
-  *out = sb_xstrdup (json_object_to_json_string_ext (res, JSON_C_TO_STRING_PLAIN));
+  *out = sb_xstrdup (
+      json_object_to_json_string_ext (res, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
   return 0;
 }
 
@@ -940,7 +941,8 @@ import_layout (int layout, int root, uint64_t max_bytes, char **config_json, sb_
 
   if (load_manifest (layout, &manifest, err) < 0)
     return -1;
-  if (!json_object_object_get_ex (manifest, "layers", &layers) || !json_object_is_type (layers, json_type_array))
+  if (!json_object_object_get_ex (manifest, "layers", &layers)
+      || !json_object_is_type (layers, json_type_array))
     return sb_error (err, 0, "manifest: no layers array");
   if (image_config (layout, manifest, &config, err) < 0)
     return -1;
@@ -1056,7 +1058,8 @@ copy_entry (int from, int to, const char *name, unsigned depth, uint64_t *budget
       if (n < 0)
         return sb_error (err, errno, "read symlink");
       target[n] = '\0';
-      if (symlinkat (target, to, name) < 0 || fchownat (to, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0
+      if (symlinkat (target, to, name) < 0
+          || fchownat (to, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0
           || utimensat (to, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
         return sb_error (err, errno, "copy symlink");
       return 0;
@@ -1137,7 +1140,8 @@ classify_archive (const char *source, source_kind *kind, sb_err **err)
   int r;
 
   if (archive_read_open_filename (a, source, 64 * 1024) != ARCHIVE_OK)
-    return sb_error (err, 0, "open `%s`: %s", source, archive_msg (a));
+    return sb_error (err, 0, "`%s` is not a tar archive (plain, gzip, xz, zstd or bzip2): %s", source,
+                     archive_msg (a));
   while ((r = archive_read_next_header (a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN)
     {
       _cleanup_free_ char *path = NULL;

@@ -12,11 +12,11 @@
 
 typedef struct sb_image_build_opts
 {
-  const char *suite;    /* "bookworm" */
-  char **include;       /* extra packages, NULL-terminated or NULL */
-  const char *user;     /* "dev" */
-  uint32_t uid;         /* 1000 */
-  bool progress;        /* show mmdebstrap's progress (a terminal) */
+  const char *suite; /* "bookworm" */
+  char **include;    /* extra packages, NULL-terminated or NULL */
+  const char *user;  /* "dev" */
+  uint32_t uid;      /* 1000 */
+  bool progress;     /* show mmdebstrap's progress (a terminal) */
 } sb_image_build_opts;
 
 /* Builds into dest (an empty directory): mmdebstrap --variant=minbase with

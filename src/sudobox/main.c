@@ -1,6 +1,7 @@
 /* sudobox: the daemonless workspace manager.  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -100,6 +101,14 @@ main (int argc, char **argv)
     {
       printf ("Usage: sudobox %s %s\n  %s\n", cmd->name, cmd->usage, cmd->summary);
       return 0;
+    }
+  /* Found through /proc/self/exe, which names the sealed copy after the
+     re-execution below: look it up first and pass it on.  */
+  if (cmd->needs_sealed && getenv ("SUDOBOX_INIT") == NULL)
+    {
+      _cleanup_free_ char *init = NULL;
+      if (sb_mgr_init_path (&init, NULL) == 0)
+        setenv ("SUDOBOX_INIT", init, 1);
     }
   if (cmd->needs_sealed && sb_selfexe_ensure_sealed (argv, &err) < 0)
     {

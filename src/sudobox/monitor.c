@@ -27,6 +27,7 @@ typedef struct monitor
   sb_ws_rec *ws;
   pid_t init;
   pid_t net;
+  int net_exit_fd; /* slirp4netns exits when this closes, even if we are killed */
 } monitor;
 
 static int
@@ -97,7 +98,9 @@ bring_up (monitor *mon, sb_err **err)
   mon->init = st->pid;
   unlink (api);
   if (mon->cfg.network
-      && sb_net_start (st->pid, api, mon->cfg.publish, mon->cfg.n_publish, &mon->net, err) < 0)
+      && sb_net_start_ex (st->pid, api, mon->cfg.publish, mon->cfg.n_publish, NULL, &mon->net, &mon->net_exit_fd,
+                          err)
+             < 0)
     return -1;
   return sb_container_start (mon->m->run_root, mon->name, err);
 }
@@ -117,8 +120,11 @@ tear_down (monitor *mon)
 {
   if (mon->net > 0)
     {
+      _cleanup_free_ char *api = sb_xasprintf ("%s/slirp.sock", mon->dir);
       kill (mon->net, SIGTERM);
       waitpid (mon->net, NULL, 0);
+      close (mon->net_exit_fd);
+      unlink (api);
       mon->net = 0;
     }
   sb_container_delete (mon->m->run_root, mon->name, true, NULL);
@@ -135,7 +141,7 @@ _Noreturn void
 sb_monitor_main (sb_mgr *m, const char *name, int ready_fd)
 {
   _cleanup_err_ sb_err *err = NULL;
-  monitor mon = { .m = m, .name = name, .dir = sb_mgr_ws_dir (m, name) };
+  monitor mon = { .m = m, .name = name, .dir = sb_mgr_ws_dir (m, name), .net_exit_fd = -1 };
   uint64_t start = 0;
   int code;
 
@@ -145,6 +151,9 @@ sb_monitor_main (sb_mgr *m, const char *name, int ready_fd)
   /* The registry connection of the parent must not be shared: reopen.  */
   sb_registry_close (m->reg);
   m->reg = NULL;
+  /* Nothing else of the CLI's: its lock on the workspace least of all (a
+     flock is shared across fork and would be held for the workspace's life).  */
+  sb_close_fds_from (3, &ready_fd, 1);
   if (sb_registry_open (m->root, &m->reg, &err) < 0 || sb_registry_ws_get (m->reg, name, &mon.ws, &err) != 0
       || sb_wsconfig_from_json (mon.ws->config, &mon.cfg, &err) < 0 || redirect_stdio (&mon, &err) < 0)
     {

@@ -1,1 +1,646 @@
 #include "network.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "util.h"
+
+#define PUBLISH_USAGE "expected [IP:]HOSTPORT:PORT[/tcp|udp]"
+#define READY_TIMEOUT_MS 5000
+#define API_TIMEOUT_S 5
+/* How much of the helper's output an error quotes.  */
+#define TAIL_MAX 1024
+/* Fixed fd numbers in the helper, so its argv can name them.  */
+#define CHILD_READY_FD 3
+#define CHILD_EXIT_FD 4
+
+/* "127.0.0.1:8080", "[::1]:8080/udp": a publish's host side, for messages.  */
+typedef struct
+{
+  char s[INET6_ADDRSTRLEN + 16];
+} hostport;
+
+static hostport
+fmt_hostport (const sb_publish *p)
+{
+  hostport h;
+  bool v6 = strchr (p->host_ip, ':') != NULL;
+  snprintf (h.s, sizeof (h.s), "%s%s%s:%u%s", v6 ? "[" : "", p->host_ip, v6 ? "]" : "", p->host_port,
+            p->udp ? "/udp" : "");
+  return h;
+}
+
+static int
+parse_port (const char *opt, const char *s, uint16_t *out, sb_err **err)
+{
+  uint64_t v;
+  if (sb_parse_u64 (s, &v) < 0 || v < 1 || v > 65535)
+    return sb_error (err, 0, "--publish \"%s\": port \"%s\" is not a number from 1 to 65535", opt, s);
+  *out = (uint16_t)v;
+  return 0;
+}
+
+/* Stores the address in its canonical spelling.  */
+static int
+parse_ip (const char *opt, const char *ip, int family, sb_publish *out, sb_err **err)
+{
+  unsigned char addr[sizeof (struct in6_addr)];
+  if (inet_pton (family, ip, addr) != 1)
+    return sb_error (err, 0, "--publish \"%s\": \"%s\" is not an %s address", opt, ip,
+                     family == AF_INET6 ? "IPv6" : "IPv4");
+  if (inet_ntop (family, addr, out->host_ip, sizeof (out->host_ip)) == NULL)
+    return sb_error (err, errno, "--publish \"%s\"", opt);
+  return 0;
+}
+
+static int
+parse_proto (const char *opt, char *s, bool *udp, sb_err **err)
+{
+  char *slash = strrchr (s, '/');
+  if (slash == NULL)
+    return 0;
+  *slash = '\0';
+  if (strcmp (slash + 1, "udp") == 0)
+    *udp = true;
+  else if (strcmp (slash + 1, "tcp") != 0)
+    return sb_error (err, 0, "--publish \"%s\": unknown protocol \"%s\" (tcp or udp)", opt, slash + 1);
+  return 0;
+}
+
+int
+sb_publish_parse (const char *s, sb_publish *out, sb_err **err)
+{
+  _cleanup_free_ char *copy = sb_xstrdup (s);
+  const char *ip = "127.0.0.1";
+  int family = AF_INET;
+  char *ports = copy, *colon;
+
+  memset (out, 0, sizeof (*out));
+  if (parse_proto (s, copy, &out->udp, err) < 0)
+    return -1;
+  if (copy[0] == '[')
+    {
+      char *close = strchr (copy, ']');
+      if (close == NULL || close[1] != ':')
+        return sb_error (err, 0, "--publish \"%s\": " PUBLISH_USAGE, s);
+      *close = '\0';
+      ip = copy + 1;
+      ports = close + 2;
+      family = AF_INET6;
+    }
+  else if (strchr (copy, ':') != strrchr (copy, ':'))
+    {
+      ports = strchr (copy, ':');
+      *ports++ = '\0';
+      ip = copy;
+    }
+  colon = strchr (ports, ':');
+  if (colon == NULL || strchr (colon + 1, ':') != NULL || colon == ports || colon[1] == '\0')
+    return sb_error (err, 0, "--publish \"%s\": " PUBLISH_USAGE, s);
+  *colon = '\0';
+  if (parse_port (s, ports, &out->host_port, err) < 0 || parse_port (s, colon + 1, &out->port, err) < 0)
+    return -1;
+  return parse_ip (s, ip, family, out, err);
+}
+
+static bool
+is_wildcard (const char *ip)
+{
+  return strcmp (ip, "0.0.0.0") == 0 || strcmp (ip, "::") == 0;
+}
+
+/* Two publishes that the host cannot both bind.  */
+static bool
+overlap (const sb_publish *a, const sb_publish *b)
+{
+  return a->udp == b->udp && a->host_port == b->host_port
+         && (strcmp (a->host_ip, b->host_ip) == 0 || is_wildcard (a->host_ip) || is_wildcard (b->host_ip));
+}
+
+static int
+check_overlaps (const sb_publish *p, size_t n, sb_err **err)
+{
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < i; j++)
+      if (overlap (&p[i], &p[j]))
+        {
+          hostport a = fmt_hostport (&p[j]), b = fmt_hostport (&p[i]);
+          if (strcmp (a.s, b.s) == 0)
+            return sb_error (err, 0, "port %s is published twice", a.s);
+          return sb_error (err, 0, "published ports %s and %s overlap", a.s, b.s);
+        }
+  return 0;
+}
+
+static int
+check_one_free (const sb_publish *p, sb_err **err)
+{
+  hostport h = fmt_hostport (p);
+  bool v6 = strchr (p->host_ip, ':') != NULL;
+  struct sockaddr_storage ss = { 0 };
+  socklen_t len;
+  int one = 1;
+  _cleanup_close_ int fd = -1;
+
+  if (v6)
+    {
+      struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+      a->sin6_family = AF_INET6;
+      a->sin6_port = htons (p->host_port);
+      inet_pton (AF_INET6, p->host_ip, &a->sin6_addr);
+      len = sizeof (*a);
+    }
+  else
+    {
+      struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+      a->sin_family = AF_INET;
+      a->sin_port = htons (p->host_port);
+      inet_pton (AF_INET, p->host_ip, &a->sin_addr);
+      len = sizeof (*a);
+    }
+  fd = socket (v6 ? AF_INET6 : AF_INET, (p->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return sb_error (err, errno, "socket for port %s", h.s);
+  /* TCP: what slirp4netns trips on is a listener, which SO_REUSEADDR still
+     refuses; without it, TIME_WAIT connections of a just-stopped workspace
+     would count as "in use" for a minute.  UDP keeps it off: there it would
+     let two sockets share the port.  */
+  if (!p->udp && setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof (one)) < 0)
+    return sb_error (err, errno, "setsockopt SO_REUSEADDR for port %s", h.s);
+  if (bind (fd, (struct sockaddr *)&ss, len) == 0)
+    return 0;
+  if (errno == EADDRINUSE)
+    return sb_error (err, 0, "port %s is already in use", h.s);
+  if (errno == EADDRNOTAVAIL)
+    return sb_error (err, 0, "cannot publish port %s: the host has no address %s", h.s, p->host_ip);
+  return sb_error (err, errno, "cannot publish port %s", h.s);
+}
+
+int
+sb_publish_check_free (const sb_publish *p, size_t n, sb_err **err)
+{
+  if (check_overlaps (p, n, err) < 0)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    if (check_one_free (&p[i], err) < 0)
+      return -1;
+  return 0;
+}
+
+const char *
+sb_net_resolv_conf (void)
+{
+  return "nameserver 10.0.2.3\n";
+}
+
+/* The helper by absolute path, resolved before fork so the child only has
+   to execve.  */
+static char *
+find_slirp4netns (sb_err **err)
+{
+  const char *env = getenv ("PATH");
+  _cleanup_free_ char *path = sb_xstrdup (env != NULL && *env != '\0' ? env : "/usr/local/bin:/usr/bin:/bin");
+  char *save = NULL;
+
+  for (char *dir = strtok_r (path, ":", &save); dir != NULL; dir = strtok_r (NULL, ":", &save))
+    {
+      char *exe = sb_xasprintf ("%s/slirp4netns", dir);
+      if (access (exe, X_OK) == 0)
+        return exe;
+      free (exe);
+    }
+  sb_error (err, 0, "slirp4netns not found in PATH (install the slirp4netns package, or use --network none)");
+  return NULL;
+}
+
+/* Where the helper's output goes and how to get its tail back.  With a log
+   file the tail is read from the file; otherwise from a pipe that is closed
+   once the helper is ready (the helper ignores SIGPIPE, so later output is
+   just dropped).  */
+typedef struct
+{
+  int child_fd; /* the helper's stdout and stderr */
+  int read_fd;  /* pipe read end, -1 with a log file */
+  off_t log_start;
+  char tail[2 * TAIL_MAX];
+  size_t tail_len;
+} helper_output;
+
+static void
+output_release (helper_output *o)
+{
+  sb_closep (&o->child_fd);
+  sb_closep (&o->read_fd);
+}
+
+static int
+output_open (helper_output *o, const char *log_path, sb_err **err)
+{
+  int fds[2];
+  o->child_fd = o->read_fd = -1;
+  o->tail_len = 0;
+  if (log_path != NULL)
+    {
+      o->child_fd = open (log_path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
+      if (o->child_fd < 0)
+        return sb_error (err, errno, "open slirp4netns log `%s`", log_path);
+      o->log_start = lseek (o->child_fd, 0, SEEK_END);
+      return 0;
+    }
+  if (pipe2 (fds, O_CLOEXEC | O_NONBLOCK) < 0)
+    return sb_error (err, errno, "pipe");
+  o->read_fd = fds[0];
+  o->child_fd = fds[1];
+  /* Only the helper writes; a blocking write end keeps its output whole.  */
+  fcntl (o->child_fd, F_SETFL, 0);
+  return 0;
+}
+
+static void
+tail_append (helper_output *o, const char *buf, size_t len)
+{
+  if (len > TAIL_MAX)
+    {
+      buf += len - TAIL_MAX;
+      len = TAIL_MAX;
+    }
+  if (o->tail_len + len > sizeof (o->tail))
+    {
+      size_t drop = o->tail_len + len - TAIL_MAX;
+      memmove (o->tail, o->tail + drop, o->tail_len - drop);
+      o->tail_len -= drop;
+    }
+  memcpy (o->tail + o->tail_len, buf, len);
+  o->tail_len += len;
+}
+
+/* Reads what the pipe holds; returns false at end of file.  */
+static bool
+output_drain (helper_output *o)
+{
+  char buf[4096];
+  for (;;)
+    {
+      ssize_t r = read (o->read_fd, buf, sizeof (buf));
+      if (r > 0)
+        tail_append (o, buf, (size_t)r);
+      else if (r < 0 && errno == EINTR)
+        continue;
+      else
+        return r < 0 && errno == EAGAIN;
+    }
+}
+
+/* The last lines the helper wrote, on one line ("a; b").  */
+static char *
+output_tail (helper_output *o)
+{
+  const char *s;
+  size_t len;
+  char *res;
+
+  if (o->read_fd >= 0)
+    output_drain (o);
+  else
+    {
+      off_t end = lseek (o->child_fd, 0, SEEK_END);
+      off_t from = end - o->log_start > TAIL_MAX ? end - TAIL_MAX : o->log_start;
+      ssize_t r = from < end ? pread (o->child_fd, o->tail, (size_t)(end - from), from) : 0;
+      o->tail_len = r > 0 ? (size_t)r : 0;
+    }
+  s = o->tail;
+  len = o->tail_len;
+  if (len > TAIL_MAX)
+    {
+      s += len - TAIL_MAX;
+      len = TAIL_MAX;
+    }
+  while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == ' '))
+    len--;
+  if (len == 0)
+    return sb_xstrdup ("(no output)");
+  res = sb_xmalloc0 (2 * len + 1);
+  for (size_t i = 0, j = 0; i < len; i++)
+    if (s[i] == '\n')
+      {
+        res[j++] = ';';
+        res[j++] = ' ';
+      }
+    else
+      res[j++] = s[i];
+  return res;
+}
+
+typedef struct
+{
+  const char *exe;
+  char *const *argv;
+  int ready_fd; /* write end */
+  int exit_fd;  /* read end or -1 */
+  int out_fd;
+  int null_fd;
+} child_setup;
+
+/* Between fork and exec: async-signal-safe calls only.  Every fd goes up
+   out of the way first so the dup2 to 0..4 cannot clobber another source.  */
+static void __attribute__ ((noreturn)) child_exec (const child_setup *c)
+{
+  static const char msg[] = "sudobox: cannot execute slirp4netns\n";
+  int null_fd = fcntl (c->null_fd, F_DUPFD_CLOEXEC, 10);
+  int out_fd = fcntl (c->out_fd, F_DUPFD_CLOEXEC, 10);
+  int ready_fd = fcntl (c->ready_fd, F_DUPFD_CLOEXEC, 10);
+  int exit_fd = c->exit_fd >= 0 ? fcntl (c->exit_fd, F_DUPFD_CLOEXEC, 10) : -1;
+  struct sigaction dfl = { .sa_handler = SIG_DFL }, ign = { .sa_handler = SIG_IGN };
+  sigset_t none;
+
+  if (null_fd < 0 || out_fd < 0 || ready_fd < 0 || (c->exit_fd >= 0 && exit_fd < 0))
+    _exit (127);
+  if (dup2 (null_fd, 0) < 0 || dup2 (out_fd, 1) < 0 || dup2 (out_fd, 2) < 0
+      || dup2 (ready_fd, CHILD_READY_FD) < 0 || (exit_fd >= 0 && dup2 (exit_fd, CHILD_EXIT_FD) < 0))
+    _exit (127);
+  close_range (exit_fd >= 0 ? CHILD_EXIT_FD + 1 : CHILD_READY_FD + 1, ~0U, 0);
+  /* The caller's signal handling is not the helper's; SIGPIPE stays ignored
+     so output after the pipe reader is gone is dropped, not fatal.  */
+  for (int sig = 1; sig < NSIG; sig++)
+    sigaction (sig, sig == SIGPIPE ? &ign : &dfl, NULL);
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+  /* Out of the caller's session: a ^C at the caller's terminal must not
+     take the workspace's network down behind its back.  */
+  setsid ();
+  execv (c->exe, c->argv);
+  if (write (2, msg, sizeof (msg) - 1) < 0)
+    _exit (127);
+  _exit (127);
+}
+
+static char **
+helper_argv (pid_t pid, const char *api_socket, bool with_exit_fd)
+{
+  char **argv = NULL;
+  char *s;
+  sb_strv_append (&argv, "slirp4netns");
+  sb_strv_append (&argv, "--configure");
+  sb_strv_append (&argv, "--mtu=65520");
+  sb_strv_append (&argv, "--disable-host-loopback");
+  /* Confine the helper itself: its own mount namespace without
+     capabilities, and a syscall filter.  */
+  sb_strv_append (&argv, "--enable-sandbox");
+  sb_strv_append (&argv, "--enable-seccomp");
+  sb_strv_append (&argv, "--api-socket");
+  sb_strv_append (&argv, api_socket);
+  s = sb_xasprintf ("--ready-fd=%d", CHILD_READY_FD);
+  sb_strv_append (&argv, s);
+  free (s);
+  if (with_exit_fd)
+    {
+      s = sb_xasprintf ("--exit-fd=%d", CHILD_EXIT_FD);
+      sb_strv_append (&argv, s);
+      free (s);
+    }
+  s = sb_xasprintf ("%d", (int)pid);
+  sb_strv_append (&argv, s);
+  free (s);
+  sb_strv_append (&argv, "tap0");
+  return argv;
+}
+
+static int64_t
+now_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* 1 when the helper reported ready, 0 when it closed the ready fd (it
+   exited), -1 on timeout.  The output pipe is drained meanwhile so a
+   chatty helper cannot block on it.  */
+static int
+wait_ready (int ready_fd, helper_output *o)
+{
+  int64_t deadline = now_ms () + READY_TIMEOUT_MS;
+  struct pollfd pfd[2] = { { .fd = ready_fd, .events = POLLIN }, { .fd = o->read_fd, .events = POLLIN } };
+
+  for (;;)
+    {
+      int64_t left = deadline - now_ms ();
+      char c;
+      ssize_t r;
+      if (left <= 0)
+        return -1;
+      if (poll (pfd, 2, (int)left) < 0 && errno != EINTR)
+        return -1;
+      if (pfd[1].revents != 0 && !output_drain (o))
+        pfd[1].fd = -1;
+      if (pfd[0].revents == 0)
+        continue;
+      r = read (ready_fd, &c, 1);
+      if (r < 0 && errno == EINTR)
+        continue;
+      return r > 0 ? 1 : 0;
+    }
+}
+
+static void
+kill_helper (pid_t pid, int *status)
+{
+  kill (pid, SIGKILL);
+  while (waitpid (pid, status, 0) < 0 && errno == EINTR)
+    ;
+}
+
+static int
+not_ready_error (pid_t pid, pid_t target, int ready, helper_output *o, sb_err **err)
+{
+  int status = 0;
+  _cleanup_free_ char *tail = NULL;
+  char why[64];
+
+  kill_helper (pid, &status);
+  tail = output_tail (o);
+  if (ready < 0)
+    snprintf (why, sizeof (why), "no answer within %d s", READY_TIMEOUT_MS / 1000);
+  else if (WIFEXITED (status))
+    snprintf (why, sizeof (why), "it exited with status %d", WEXITSTATUS (status));
+  else
+    snprintf (why, sizeof (why), "it was killed by signal %d", WTERMSIG (status));
+  return sb_error (err, 0, "slirp4netns did not become ready for the network namespace of pid %d (%s): %s",
+                   (int)target, why, tail);
+}
+
+static int
+api_request (const char *api_socket, const char *req, char *reply, size_t size, sb_err **err)
+{
+  struct timeval tv = { .tv_sec = API_TIMEOUT_S };
+  _cleanup_close_ int fd = sb_unix_connect (api_socket, err);
+  ssize_t r;
+
+  if (fd < 0)
+    return sb_error_wrap (err, "slirp4netns API");
+  if (setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof (tv)) < 0
+      || setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof (tv)) < 0)
+    return sb_error (err, errno, "slirp4netns API: setsockopt");
+  /* One request per connection; the helper answers after our SHUT_WR.  */
+  if (sb_write_all (fd, req, strlen (req)) < 0 || shutdown (fd, SHUT_WR) < 0)
+    return sb_error (err, errno, "slirp4netns API: send to `%s`", api_socket);
+  r = sb_read_all (fd, reply, size - 1);
+  if (r < 0)
+    return sb_error (err, errno, "slirp4netns API: no reply from `%s`", api_socket);
+  reply[r] = '\0';
+  return 0;
+}
+
+static void
+json_putp (json_object **o)
+{
+  json_object_put (*o);
+}
+
+#define _cleanup_json_ __attribute__ ((cleanup (json_putp)))
+
+static int
+add_hostfwd (const char *api_socket, const sb_publish *p, sb_err **err)
+{
+  hostport h = fmt_hostport (p);
+  _cleanup_json_ json_object *req = json_object_new_object ();
+  _cleanup_json_ json_object *reply = NULL;
+  json_object *args = json_object_new_object (), *e, *desc;
+  char buf[4096];
+
+  json_object_object_add (args, "proto", json_object_new_string (p->udp ? "udp" : "tcp"));
+  json_object_object_add (args, "host_addr", json_object_new_string (p->host_ip));
+  json_object_object_add (args, "host_port", json_object_new_int (p->host_port));
+  json_object_object_add (args, "guest_port", json_object_new_int (p->port));
+  json_object_object_add (req, "execute", json_object_new_string ("add_hostfwd"));
+  json_object_object_add (req, "arguments", args);
+  if (api_request (api_socket, json_object_to_json_string_ext (req, JSON_C_TO_STRING_PLAIN), buf,
+                   sizeof (buf), err)
+      < 0)
+    return sb_error_wrap (err, "cannot publish port %s", h.s);
+  reply = json_tokener_parse (buf);
+  if (reply == NULL || !json_object_is_type (reply, json_type_object))
+    return sb_error (err, 0, "cannot publish port %s: slirp4netns answered `%s`", h.s, buf);
+  if (json_object_object_get_ex (reply, "error", &e))
+    {
+      const char *why = json_object_object_get_ex (e, "desc", &desc) ? json_object_get_string (desc)
+                                                                     : json_object_to_json_string (e);
+      _cleanup_err_ sb_err *probe = NULL;
+      /* slirp4netns does not say why its bind failed; a probe usually can.  */
+      if (check_one_free (p, &probe) < 0)
+        return sb_error (err, 0, "%s (slirp4netns: %s)", probe->msg, why);
+      return sb_error (err, 0, "cannot publish port %s: slirp4netns: %s", h.s, why);
+    }
+  if (!json_object_object_get_ex (reply, "return", &e))
+    return sb_error (err, 0, "cannot publish port %s: slirp4netns answered `%s`", h.s, buf);
+  return 0;
+}
+
+/* Refused before anything starts: slirp4netns 1.2's add_hostfwd takes
+   IPv4 host addresses only.  */
+static int
+check_ipv4_only (const sb_publish *p, size_t n, sb_err **err)
+{
+  for (size_t i = 0; i < n; i++)
+    if (strchr (p[i].host_ip, ':') != NULL)
+      return sb_error (err, 0, "cannot publish port %s: slirp4netns forwards IPv4 host addresses only",
+                       fmt_hostport (&p[i]).s);
+  return 0;
+}
+
+static int
+publish_all (pid_t helper, const char *api_socket, const sb_publish *p, size_t n, sb_err **err)
+{
+  for (size_t i = 0; i < n; i++)
+    if (add_hostfwd (api_socket, &p[i], err) < 0)
+      {
+        int status;
+        kill_helper (helper, &status);
+        unlink (api_socket);
+        return -1;
+      }
+  return 0;
+}
+
+int
+sb_net_start_ex (pid_t pid, const char *api_socket, const sb_publish *p, size_t n, const char *log_path,
+                 pid_t *helper, int *exit_fd, sb_err **err)
+{
+  __attribute__ ((cleanup (output_release))) helper_output out = { .child_fd = -1, .read_fd = -1 };
+  _cleanup_free_ char *exe = NULL;
+  _cleanup_strv_ char **argv = NULL;
+  _cleanup_close_ int null_fd = -1, ready_r = -1, ready_w = -1, exit_r = -1, exit_w = -1;
+  struct stat st;
+  child_setup c;
+  pid_t child;
+  int fds[2], ready;
+
+  if (check_ipv4_only (p, n, err) < 0)
+    return -1;
+  /* slirp4netns would fail to bind it; and our cleanup may only remove a
+     socket that this helper created.  */
+  if (lstat (api_socket, &st) == 0)
+    return sb_error (err, 0, "slirp4netns API socket `%s` already exists", api_socket);
+  exe = find_slirp4netns (err);
+  if (exe == NULL || output_open (&out, log_path, err) < 0)
+    return -1;
+  null_fd = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null_fd < 0)
+    return sb_error (err, errno, "open /dev/null");
+  if (pipe2 (fds, O_CLOEXEC) < 0)
+    return sb_error (err, errno, "pipe");
+  ready_r = fds[0];
+  ready_w = fds[1];
+  if (exit_fd != NULL)
+    {
+      if (pipe2 (fds, O_CLOEXEC) < 0)
+        return sb_error (err, errno, "pipe");
+      exit_r = fds[0];
+      exit_w = fds[1];
+    }
+  argv = helper_argv (pid, api_socket, exit_fd != NULL);
+  c = (child_setup){ .exe = exe,
+                     .argv = argv,
+                     .ready_fd = ready_w,
+                     .exit_fd = exit_r,
+                     .out_fd = out.child_fd,
+                     .null_fd = null_fd };
+  child = fork ();
+  if (child < 0)
+    return sb_error (err, errno, "fork slirp4netns");
+  if (child == 0)
+    child_exec (&c);
+  sb_closep (&ready_w);
+  sb_closep (&exit_r);
+  if (out.read_fd >= 0)
+    sb_closep (&out.child_fd);
+  ready = wait_ready (ready_r, &out);
+  if (ready <= 0)
+    {
+      not_ready_error (child, pid, ready, &out, err);
+      unlink (api_socket);
+      return -1;
+    }
+  if (publish_all (child, api_socket, p, n, err) < 0)
+    return -1;
+  *helper = child;
+  if (exit_fd != NULL)
+    *exit_fd = sb_steal_fd (&exit_w);
+  return 0;
+}
+
+int
+sb_net_start (pid_t pid, const char *api_socket, const sb_publish *p, size_t n, pid_t *helper, sb_err **err)
+{
+  return sb_net_start_ex (pid, api_socket, p, n, NULL, helper, NULL, err);
+}

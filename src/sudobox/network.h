@@ -32,7 +32,19 @@ const char *sb_net_resolv_conf (void);
    init), configured (tap0, 10.0.2.100/24, gateway 10.0.2.2, DNS 10.0.2.3),
    with its API socket at api_socket; waits until it is ready; adds the
    port forwards.  The helper's pid goes to *helper (it is the caller's
-   child; the caller kills and reaps it when the workspace stops).  */
-int sb_net_start (pid_t pid, const char *api_socket, const sb_publish *p, size_t n, pid_t *helper, sb_err **err);
+   child; the caller kills and reaps it when the workspace stops, and then
+   removes api_socket, which slirp4netns leaves behind).  On failure nothing
+   is left: no helper, no socket.  api_socket must not exist yet.  */
+int sb_net_start (pid_t pid, const char *api_socket, const sb_publish *p, size_t n, pid_t *helper,
+                  sb_err **err);
+
+/* sb_net_start with two more controls.  log_path (NULL: none) receives the
+   helper's stdout and stderr, appended; without it they are only kept until
+   the helper is ready, for the error messages.  When exit_fd is not NULL
+   the helper runs with --exit-fd and *exit_fd is the write end of that pipe
+   (close-on-exec): slirp4netns exits as soon as every copy is closed, so it
+   dies with its owner even when the owner is SIGKILLed.  */
+int sb_net_start_ex (pid_t pid, const char *api_socket, const sb_publish *p, size_t n, const char *log_path,
+                     pid_t *helper, int *exit_fd, sb_err **err);
 
 #endif

@@ -11,13 +11,17 @@ mkdir -p "$out"
 lib=(src/libsudobox/error.c src/libsudobox/util.c)
 declare -A sources=(
     [fuzz_spec]="$(cd "$top" && ls src/libsudobox/spec*.c | tr '\n' ' ')"
+    [fuzz_image]="src/sudobox/image-import.c"
+)
+declare -A flags=(
+    [fuzz_spec]="$(pkg-config --cflags --libs json-c)"
+    [fuzz_image]="-Isrc/sudobox $(pkg-config --cflags --libs libarchive json-c)"
 )
 cd "$top"
 for target in "${!sources[@]}"; do
     # shellcheck disable=SC2086
     clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc/libsudobox \
-        "tests/fuzz/$target.c" ${sources[$target]} "${lib[@]}" \
-        $(pkg-config --cflags --libs json-c) -o "$out/$target"
+        "tests/fuzz/$target.c" ${sources[$target]} "${lib[@]}" ${flags[$target]} -o "$out/$target"
     corpus=$(mktemp -d)
     cp -r "tests/fuzz/corpus/${target#fuzz_}/." "$corpus/"
     [ -d "tests/fuzz/regressions/$target" ] && cp -r "tests/fuzz/regressions/$target/." "$corpus/"

@@ -4,13 +4,15 @@
 load ../lib/helpers
 
 # add_hooks KIND...: each hook appends its kind to log and saves its stdin
-# (the state JSON) to KIND.json, in $TMP/hooks on the host, which the
+# (the state JSON) to KIND.json, in $HOOKDIR on the host, which the
 # container also sees at /hooks (startContainer runs inside the container;
-# createContainer may see either view).
+# createContainer may see either view).  $HOOKDIR is not below the 0700
+# $TMP: createContainer may run as the container's (mapped) root.
 add_hooks() {
-    mkdir -p "$TMP/hooks"
-    chmod 0777 "$TMP/hooks"
-    SB_HOOKDIR=$TMP/hooks SB_KINDS="$*" spec_edit "$BUNDLE" '
+    HOOKDIR=$(mktemp -d /tmp/sbhooks.XXXXXX)
+    SB_CLEANUP+=("$HOOKDIR")
+    chmod 0777 "$HOOKDIR"
+    SB_HOOKDIR=$HOOKDIR SB_KINDS="$*" spec_edit "$BUNDLE" '
 import os
 d = os.environ["SB_HOOKDIR"]
 c.setdefault("hooks", {})
@@ -32,7 +34,7 @@ ALL_KINDS="prestart createRuntime createContainer startContainer poststart posts
 # sudobox) order is startContainer, then poststart.
 hook_order() {
     local order
-    order=$(cut -d' ' -f1 "$TMP/hooks/log" | tr '\n' ' ')
+    order=$(cut -d' ' -f1 "$HOOKDIR/log" | tr '\n' ' ')
     is_runc && order=${order/poststart startContainer/startContainer poststart}
     echo "$order"
 }
@@ -67,7 +69,7 @@ hook_order() {
     run rt run -b "$BUNDLE" "$ID"
     [ "$status" -eq 0 ]
     for kind in $ALL_KINDS; do
-        python3 - "$TMP/hooks/$kind.json" "$ID" "$BUNDLE" "$kind" <<'PY'
+        python3 - "$HOOKDIR/$kind.json" "$ID" "$BUNDLE" "$kind" <<'PY'
 import json, sys
 path, cid, bundle, kind = sys.argv[1:]
 s = json.load(open(path))
@@ -75,7 +77,7 @@ assert s["id"] == cid, (kind, s)
 assert s["bundle"] == bundle, (kind, s)
 assert "status" in s and "pid" in s or kind == "poststop", (kind, s)
 PY
-        grep -qx "$kind v-$kind arg0-$kind" "$TMP/hooks/log"
+        grep -qx "$kind v-$kind arg0-$kind" "$HOOKDIR/log"
     done
 }
 

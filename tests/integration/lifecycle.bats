@@ -77,7 +77,8 @@ PY
 
 @test "list -q and list --format json" {
     new_ids 2
-    bundle -- sleep 1000
+    # Several containers from one bundle: each gets the default cgroup.
+    make_bundle "$BUNDLE" -- sleep 1000
     rt_detached run -d -b "$BUNDLE" "$ID"
     rt_detached create -b "$BUNDLE" "$ID2"
     run rt list -q
@@ -128,7 +129,8 @@ PY
 
 @test "kill accepts KILL, 9 and SIGKILL" {
     new_ids 3
-    bundle -- sleep 1000
+    # Several containers from one bundle: each gets the default cgroup.
+    make_bundle "$BUNDLE" -- sleep 1000
     for id in "$ID" "$ID2" "$ID3"; do
         rt_detached run -d -b "$BUNDLE" "$id"
     done
@@ -206,7 +208,8 @@ PY
 
 @test "--pid-file holds the host pid of the container" {
     new_ids 2
-    bundle -- sleep 1000
+    # Several containers from one bundle: each gets the default cgroup.
+    make_bundle "$BUNDLE" -- sleep 1000
     rt_detached create --pid-file "$TMP/pid1" -b "$BUNDLE" "$ID"
     [ "$(cat "$TMP/pid1")" = "$(state_field "$ID" pid)" ]
     rt_detached run -d --pid-file "$TMP/pid2" -b "$BUNDLE" "$ID2"

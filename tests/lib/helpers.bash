@@ -12,8 +12,7 @@ SB_TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 : "${RUNTIME:=$BUILD/src/runc/sudobox-runc}"
 . "$SB_TOP/tests/lib/rootfs.sh"
 
-# Hooks and helpers run by the runtime must not sit in a 0700 directory the
-# container cannot see; they are only run on the host, so $TMP is fine.
+# Receives pty masters from --console-socket (runs on the host).
 CONSOLE_RECV=$SB_TOP/tests/lib/console-recv.py
 
 is_runc() { [ "$(basename "$RUNTIME")" = runc ]; }
@@ -27,22 +26,15 @@ sb_setup() {
     ROOT=$TMP/state
     BUNDLE=$TMP/bundle
     SB_IDS=()
+    SB_CLEANUP=()
 }
 
-# new_id: a container id unique to this test; remembered for teardown.
-new_id() {
-    local id
-    id=sbt-$(basename "$TMP" | cut -d. -f2)-$BATS_TEST_NUMBER-${#SB_IDS[@]}
-    SB_IDS+=("$id")
-    echo "$id"
-}
-
-# The id printed by new_id is not recorded when new_id runs in $(...), so
-# tests use: new_ids N  ->  sets ID, ID2, ID3...
+# new_ids N: sets ID, ID2 ... IDN to ids unique to this test (and $TMP),
+# remembered for teardown.  (Not an echoing function: $(...) would lose them.)
 new_ids() {
     local i n=${1:-1} id
     for ((i = 1; i <= n; i++)); do
-        id=sbt-$(basename "$TMP" | cut -d. -f2)-$BATS_TEST_NUMBER-$i
+        id=$(sb_id_prefix)$BATS_TEST_NUMBER-$i
         SB_IDS+=("$id")
         if [ "$i" = 1 ]; then ID=$id; else printf -v "ID$i" %s "$id"; fi
     done
@@ -72,21 +64,32 @@ status_is() { [ "$(state_field "$1" status 2>/dev/null)" = "$2" ]; }
 
 sb_leftover_mounts() { awk -v t="$TMP" '$5 == t || index($5, t "/") == 1 {print $5}' /proc/self/mountinfo; }
 
+# A container's root is a mount in its own namespace: /proc/PID/root reads
+# "/" from here, but the root mount's entry in /proc/PID/mountinfo names the
+# directory it came from (relative to its filesystem, so match on the unique
+# name of $TMP rather than on its full path).
 sb_leftover_procs() {
-    local p r
+    local p base
+    base=$(basename "$TMP")
     for p in /proc/[0-9]*; do
-        r=$(readlink "$p/root" 2>/dev/null) || continue
-        case "$r" in "$TMP" | "$TMP"/*) echo "${p#/proc/} $r" ;; esac
+        [ "${p#/proc/}" = $$ ] && continue
+        awk -v b="/$base" '{ if (index($4 "/", b "/") || index($5 "/", b "/")) { f = 1; exit } }
+            END { exit !f }' "$p/mountinfo" 2>/dev/null && echo "${p#/proc/} $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)"
     done
+    return 0
 }
 
+# Every id new_ids makes carries $TMP's unique suffix.
+sb_id_prefix() { echo "sbt-$(basename "$TMP" | cut -d. -f2)-"; }
+
 sb_leftover_cgroups() {
-    local id d
-    for id in "${SB_IDS[@]}"; do
-        for d in /sys/fs/cgroup/*/sudobox/"$id" /sys/fs/cgroup/*/sudobox-test/"$id" \
-            /sys/fs/cgroup/sudobox/"$id" /sys/fs/cgroup/sudobox-test/"$id"; do
-            [ -d "$d" ] && echo "$d"
-        done
+    local pre d
+    pre=$(sb_id_prefix)
+    # Test paths, sudobox's default (/sudobox/ID) and runc's (/ID).
+    for d in /sys/fs/cgroup/*/sudobox/"$pre"* /sys/fs/cgroup/*/sudobox-test/"$pre"* \
+        /sys/fs/cgroup/sudobox/"$pre"* /sys/fs/cgroup/sudobox-test/"$pre"* \
+        /sys/fs/cgroup/*/"$pre"* /sys/fs/cgroup/"$pre"*; do
+        [ -d "$d" ] && echo "$d"
     done
     return 0
 }
@@ -120,7 +123,7 @@ sb_teardown() {
     for m in $(sb_leftover_cgroups); do rmdir "$m" 2>/dev/null || true; done
     # The parents the tests' cgroupsPath made, once empty (ours, never others').
     rmdir /sys/fs/cgroup/*/sudobox-test /sys/fs/cgroup/sudobox-test 2>/dev/null || true
-    rm -rf "$TMP"
+    rm -rf "$TMP" "${SB_CLEANUP[@]}"
     if [ -n "$bad" ]; then
         echo "$bad" >&2
         return 1
@@ -133,8 +136,11 @@ teardown() { sb_teardown; }
 # Detached commands must not hold bats' output pipes (nor fd 3) open, or bats
 # waits for the container to exit: their stdio goes to $TMP/ID.out.
 rt_detached() {
-    local id=${!#}
-    rt "$@" </dev/null >>"$TMP/$id.out" 2>&1 3>&-
+    local id=${!#} rc=0
+    rt "$@" </dev/null >>"$TMP/$id.out" 2>&1 3>&- || rc=$?
+    # On failure show what the runtime said (bats prints a failing test's output).
+    [ "$rc" = 0 ] || cat "$TMP/$id.out"
+    return "$rc"
 }
 
 # bundle [make_bundle options] [--] ARGS...: $BUNDLE with the test cgroup

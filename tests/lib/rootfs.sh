@@ -12,7 +12,6 @@
 
 : "${SUDOBOX_TEST_CACHE:=/var/cache/sudobox-test}"
 SB_TEST_HOSTNAME=sudobox-test
-SB_TEST_USER_UID=1000
 
 # The host's sources file, passed to mmdebstrap as a file argument so the
 # chroot uses exactly what the host uses.

@@ -90,7 +90,7 @@ typedef struct ent
   unsigned mode;
   int uid, gid;
   const char *data;
-  size_t len; /* of data when it is not a string */
+  size_t len;        /* of data when it is not a string */
   const char *xattr; /* name; its value is xvalue */
   const void *xvalue;
   size_t xlen;
@@ -125,7 +125,9 @@ write_tar (const char *file, int filter, const ent *list, size_t n)
         {
         case 'f':
           archive_entry_set_filetype (e, AE_IFREG);
-          archive_entry_set_size (e, x->len ? (la_int64_t)x->len : x->data ? (la_int64_t)strlen (x->data) : 0);
+          archive_entry_set_size (e, x->len    ? (la_int64_t)x->len
+                                     : x->data ? (la_int64_t)strlen (x->data)
+                                               : 0);
           break;
         case 'd':
           archive_entry_set_filetype (e, AE_IFDIR);
@@ -226,8 +228,8 @@ test_plain (void)
     E (.path = "./etc/hostname", .type = 'f', .data = "box\n"),
     E (.path = "./usr/bin/sudo", .type = 'f', .mode = 04755, .data = "ELF"),
     E (.path = "./usr/bin/sudoedit", .type = 'h', .data = "./usr/bin/sudo"),
-    E (.path = "./usr/bin/ping", .type = 'f', .mode = 0755, .data = "ELF",
-       .xattr = "security.capability", .xvalue = cap, .xlen = sizeof (cap)),
+    E (.path = "./usr/bin/ping", .type = 'f', .mode = 0755, .data = "ELF", .xattr = "security.capability",
+       .xvalue = cap, .xlen = sizeof (cap)),
     E (.path = "./bin", .type = 'l', .data = "usr/bin"),
     E (.path = "./home/dev", .type = 'd', .mode = 0750, .uid = 1000, .gid = 1000),
     E (.path = "./home/dev/.bashrc", .type = 'f', .uid = 1000, .gid = 1000, .data = "# rc\n"),
@@ -294,7 +296,8 @@ test_filters (void)
     }
 }
 
-#define DIGEST(c) "sha256:" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
+#define X16(c) c c c c c c c c c c c c c c c c
+#define DIGEST(c) "sha256:" X16 (c) X16 (c) X16 (c) X16 (c)
 #define HEX(c) (DIGEST (c) + 7)
 
 static void
@@ -309,7 +312,7 @@ static const char *
 make_layout (void)
 {
   const ent l1[] = {
-    E (.path = "etc/a", .type = 'f', .data = "a"),   E (.path = "etc/b", .type = 'f', .data = "b"),
+    E (.path = "etc/a", .type = 'f', .data = "a"),     E (.path = "etc/b", .type = 'f', .data = "b"),
     E (.path = "opt/x/old", .type = 'f', .data = "o"), E (.path = "opt/x/sub/old", .type = 'f', .data = "o"),
     E (.path = "keep", .type = 'f', .data = "k"),
   };
@@ -320,26 +323,32 @@ make_layout (void)
     E (.path = "opt/x/sub/new", .type = 'f', .data = "n"),
     E (.path = "opt/x/.wh..wh..opq", .type = 'f'),
   };
+  _cleanup_free_ char *manifest = NULL;
+  _cleanup_free_ char *index = NULL;
   const char *layout = fresh_dir ("layout");
   fresh_dir ("layout/blobs");
   fresh_dir ("layout/blobs/sha256");
   write_tar (T ("layout/blobs/sha256/%s", HEX ("1")), ARCHIVE_FILTER_NONE, l1, sizeof (l1) / sizeof (l1[0]));
   write_tar (T ("layout/blobs/sha256/%s", HEX ("2")), ARCHIVE_FILTER_GZIP, l2, sizeof (l2) / sizeof (l2[0]));
   put_blob ("layout", HEX ("c"),
-            "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"User\":\"dev\",\"Env\":[\"PATH=/usr/bin\"],"
-            "\"Entrypoint\":[\"/bin/sh\",\"-c\"],\"Cmd\":[\"bash\"],\"WorkingDir\":\"/home/dev\"}}");
-  put_blob ("layout", HEX ("m"),
-            "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-            "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" DIGEST (
-                "c") "\",\"size\":1},"
-                     "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"" DIGEST (
-                         "1") "\",\"size\":1},"
-                              "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"" DIGEST (
-                                  "2") "\",\"size\":1}]}");
+            "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"User\":\"dev\","
+            "\"Env\":[\"PATH=/usr/bin\"],\"Entrypoint\":[\"/bin/sh\",\"-c\"],\"Cmd\":[\"bash\"],"
+            "\"WorkingDir\":\"/home/dev\"}}");
+  manifest = sb_xasprintf (
+      "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+      "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
+      "\"digest\":\"%s\",\"size\":1},\"layers\":["
+      "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"%s\",\"size\":1},"
+      "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"%s\","
+      "\"size\":1}]}",
+      DIGEST ("c"), DIGEST ("1"), DIGEST ("2"));
+  index = sb_xasprintf ("{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":"
+                        "\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"%s\",\"size\":1,"
+                        "\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}}]}",
+                        DIGEST ("e"));
+  put_blob ("layout", HEX ("e"), manifest);
   put_str (T ("layout/oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
-  put_str (T ("layout/index.json"),
-           "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-           "\"digest\":\"" DIGEST ("m") "\",\"size\":1,\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}}]}");
+  put_str (T ("layout/index.json"), index);
   return layout;
 }
 
@@ -352,10 +361,11 @@ check_layers (const char *name, const char *config)
           "%s: opaque directory hides the lower layer", name);
   tap_ok (exists (T ("%s/opt/x/new", name)) && exists (T ("%s/opt/x/sub/new", name)),
           "%s: opaque directory keeps its own layer's entries", name);
-  tap_ok (exists (T ("%s/keep", name)) && !exists (T ("%s/etc/.wh.a", name)), "%s: no whiteout file left", name);
+  tap_ok (exists (T ("%s/keep", name)) && !exists (T ("%s/etc/.wh.a", name)), "%s: no whiteout file left",
+          name);
   tap_is_str (config,
-              "{\"env\":[\"PATH=\\/usr\\/bin\"],\"cmd\":[\"\\/bin\\/sh\",\"-c\",\"bash\"],\"user\":\"dev\","
-              "\"workdir\":\"\\/home\\/dev\"}",
+              "{\"env\":[\"PATH=/usr/bin\"],\"cmd\":[\"/bin/sh\",\"-c\",\"bash\"],\"user\":\"dev\","
+              "\"workdir\":\"/home/dev\"}",
               "%s: image config", name);
 }
 
@@ -363,8 +373,8 @@ check_layers (const char *name, const char *config)
 static void
 make_oci_archive (const char *file)
 {
-  const char *names[] = { "oci-layout", "index.json", HEX ("1"), HEX ("2"), HEX ("c"), HEX ("m") };
-  _cleanup_free_ char *data[6] = { NULL };
+  const char *names[] = { "oci-layout", "index.json", HEX ("1"), HEX ("2"), HEX ("c"), HEX ("e") };
+  char *data[6] = { NULL };
   ent list[8];
   size_t n = 0;
 
@@ -375,10 +385,12 @@ make_oci_archive (const char *file)
       size_t len = 0;
       bool blob = i >= 2;
       data[i] = slurp_len (blob ? T ("layout/blobs/sha256/%s", names[i]) : T ("layout/%s", names[i]), &len);
-      list[n++] = E (.path = blob ? T ("blobs/sha256/%s", names[i]) + strlen (tmp) + 1 : names[i], .type = 'f',
-                     .data = data[i], .len = len);
+      list[n++] = E (.path = blob ? T ("blobs/sha256/%s", names[i]) + strlen (tmp) + 1 : names[i],
+                     .type = 'f', .data = data[i], .len = len);
     }
   write_tar (file, ARCHIVE_FILTER_NONE, list, n);
+  for (size_t i = 0; i < 6; i++)
+    free (data[i]);
 }
 
 static void
@@ -417,12 +429,13 @@ test_escapes (void)
                           E (.path = "evil/passwd", .type = 'f', .data = "x") };
   const ent sym_rel[] = { E (.path = "evil", .type = 'l', .data = rel_target),
                           E (.path = "evil/passwd", .type = 'f', .data = "x") };
-  const ent sym_dir[] = { E (.path = "evil", .type = 'l', .data = abs_target), E (.path = "evil/d/", .type = 'd') };
+  const ent sym_dir[]
+      = { E (.path = "evil", .type = 'l', .data = abs_target), E (.path = "evil/d/", .type = 'd') };
   const ent link_up[] = { E (.path = "h", .type = 'h', .data = "../../etc/passwd") };
   const ent link_sym[] = { E (.path = "evil", .type = 'l', .data = abs_target),
                            E (.path = "h", .type = 'h', .data = "evil/passwd") };
-  const ent wh_sym[] = { E (.path = "evil", .type = 'l', .data = abs_target),
-                         E (.path = "evil/.wh.canary", .type = 'f') };
+  const ent wh_sym[]
+      = { E (.path = "evil", .type = 'l', .data = abs_target), E (.path = "evil/.wh.canary", .type = 'f') };
   const ent wh_dotdot[] = { E (.path = ".wh...", .type = 'f') };
   struct
   {
@@ -470,7 +483,8 @@ test_limits (void)
   memset (big, 'x', 2000);
   big[2000] = '\0';
   msg = import_list ("budget", list, 1, 1000, &d);
-  tap_ok (refused (msg, "entry \"big\": image is larger than the limit of 1000 bytes"), "size limit: %s", msg);
+  tap_ok (refused (msg, "entry \"big\": image is larger than the limit of 1000 bytes"), "size limit: %s",
+          msg);
 
   put_str (T ("garbage.tar"), "this is not an archive at all, not even close to one; just text\n");
   d = fresh_dir ("garbage");
@@ -512,8 +526,8 @@ test_directory (void)
   tap_ok (lstat (T ("dircopy/sudo2"), &st) == 0 && S_ISREG (st.st_mode), "directory copy: hardlink copied");
 
   tap_ok (sb_image_du (src, &du_src, NULL) == 0 && sb_image_du (d, &du_dst, NULL) == 0, "du of both trees");
-  tap_ok (du_src < du_dst, "du: hardlinked source (%lld) counted once, the copy (%lld) twice", (long long)du_src,
-          (long long)du_dst);
+  tap_ok (du_src < du_dst, "du: hardlinked source (%lld) counted once, the copy (%lld) twice",
+          (long long)du_src, (long long)du_dst);
 }
 
 static void
@@ -530,7 +544,8 @@ test_du (void)
       || lstat (T ("du/usr"), &l) < 0)
     die ("setup du");
   tap_ok (sb_image_du (d, &bytes, NULL) == 0, "du");
-  tap_is_int (bytes, (f.st_blocks + l.st_blocks) * 512, "du counts a hardlinked file once, symlinks not followed");
+  tap_is_int (bytes, (f.st_blocks + l.st_blocks) * 512,
+              "du counts a hardlinked file once, symlinks not followed");
 }
 
 static void
@@ -544,12 +559,9 @@ test_build_validation (void)
     const char *suite;
     const char *want;
   } c[] = {
-    { "Root", 1000, NULL, "invalid user name \"Root\"" },
-    { "dev;id", 1000, NULL, "invalid user name" },
-    { "-dev", 1000, NULL, "invalid user name" },
-    { "dev", 70000, NULL, "invalid uid 70000" },
-    { "dev", 65534, NULL, "invalid uid 65534" },
-    { "dev", 1000, "--help", "invalid suite" },
+    { "Root", 1000, NULL, "invalid user name \"Root\"" }, { "dev;id", 1000, NULL, "invalid user name" },
+    { "-dev", 1000, NULL, "invalid user name" },          { "dev", 70000, NULL, "invalid uid 70000" },
+    { "dev", 65534, NULL, "invalid uid 65534" },          { "dev", 1000, "--help", "invalid suite" },
   };
   const char *d = fresh_dir ("build");
 

@@ -1,0 +1,158 @@
+#!/usr/bin/env bats
+# The workspace manager end to end: images, workspaces, sudo inside,
+# /projects across stop/start, isolation between workspaces, crash
+# consistency, concurrency.  One state root per file; one image built with
+# `sudobox image build` (the real path a user takes) and reused.
+
+SB_TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+: "${BUILD:=$SB_TOP/build}"
+SUDOBOX=$BUILD/src/sudobox/sudobox
+
+setup_file() {
+    [ -x "$SUDOBOX" ] || skip "sudobox is not built"
+    export WSROOT
+    WSROOT=$(mktemp -d /tmp/sbws.XXXXXX)
+    chmod 700 "$WSROOT"
+    "$SUDOBOX" --root "$WSROOT/state" image build img >"$WSROOT/build.log" 2>&1
+}
+
+teardown_file() {
+    [ -n "${WSROOT:-}" ] || return 0
+    for ws in $("$SUDOBOX" --root "$WSROOT/state" ls -q 2>/dev/null); do
+        "$SUDOBOX" --root "$WSROOT/state" rm --force --volumes "$ws" >/dev/null 2>&1 || true
+    done
+    "$SUDOBOX" --root "$WSROOT/state" image rm img >/dev/null 2>&1 || true
+    userdel sbtest-nobody >/dev/null 2>&1 || true
+    rm -rf "$WSROOT"
+}
+
+sb() { "$SUDOBOX" --root "$WSROOT/state" "$@"; }
+
+# Every test ends with no workspace of its own left running.
+teardown() {
+    for ws in ${WS_NAMES:-}; do sb rm --force --volumes "$ws" >/dev/null 2>&1 || true; done
+}
+
+@test "image build made a Debian image with sudo and user dev" {
+    run sb image ls -q
+    [ "$status" -eq 0 ]
+    [ "$output" = img ]
+    run sb image inspect img
+    [[ "$output" == *'"user": "dev"'* ]]
+}
+
+@test "end to end: sudo, apt-get install hello, /projects across stop and start, rm --volumes" {
+    WS_NAMES=e2e
+    sb create e2e --image img
+    sb start e2e
+    run sb exec e2e -- sudo -n id -u
+    [ "$status" -eq 0 ]
+    [ "$output" = 0 ]
+    run sb exec e2e -- sh -c 'sudo -n apt-get update -q >/dev/null 2>&1 && sudo -n apt-get install -y -q hello >/dev/null 2>&1 && hello'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$output" = "Hello, world!" ]
+    sb exec e2e -- sh -c 'echo kept > /projects/f'
+    sb stop e2e
+    run sb ls --format json
+    [[ "$output" == *'"state": "stopped"'* ]]
+    sb start e2e
+    run sb exec e2e -- stat -c '%U %n' /projects/f
+    [ "$output" = "dev /projects/f" ]
+    run sb exec e2e -- cat /projects/f
+    [ "$output" = kept ]
+    sb rm --force --volumes e2e
+    [ ! -e "$WSROOT/state/volumes/e2e-projects" ]
+    run sb inspect e2e
+    [ "$status" -ne 0 ]
+    [[ "$output" == *'workspace "e2e" not found'* ]]
+}
+
+@test "processes run under the workspace's unprivileged host range" {
+    WS_NAMES=ids
+    sb create ids --image img
+    sb start ids
+    first=$(sb inspect ids | python3 -c 'import json,sys; print(json.load(sys.stdin)["hostIdFirst"])')
+    [ "$first" -ge 65536 ]
+    run sb exec ids -- cat /proc/self/uid_map
+    [ "$(echo $output)" = "0 $first 65536" ]
+    # Every process of the workspace, seen from the host, has a uid in the range.
+    pids=$(sb exec ids -- sh -c 'sleep 30 & echo $!' ; true)
+    for p in $(pgrep -f 'sleep 30'); do
+        uid=$(awk '/^Uid:/ {print $2}' /proc/$p/status)
+        [ "$uid" -ge "$first" ] && [ "$uid" -lt $((first + 65536)) ]
+    done
+}
+
+@test "two workspaces: disjoint ranges, no view of each other" {
+    WS_NAMES="wa wb"
+    sb create wa --image img
+    sb create wb --image img
+    sb start wa
+    sb start wb
+    a=$(sb inspect wa | python3 -c 'import json,sys; print(json.load(sys.stdin)["hostIdFirst"])')
+    b=$(sb inspect wb | python3 -c 'import json,sys; print(json.load(sys.stdin)["hostIdFirst"])')
+    [ "$a" != "$b" ]
+    [ $((a > b ? a - b : b - a)) -ge 65536 ]
+    sb exec wb -- sh -c 'echo secret-b > /projects/secret; sleep 1000 >/dev/null 2>&1 &'
+    # root in wa sees only its own processes and cannot reach wb's files.
+    run sb exec --user root wa -- sh -c 'ps -e -o comm= | grep -c "sleep" || true'
+    [ "$output" = 0 ]
+    run sb exec --user root wa -- sh -c 'grep -rs secret-b /projects /proc/*/root/projects 2>/dev/null; find / -xdev -name secret 2>/dev/null'
+    [ -z "$output" ]
+    run sb exec --user root wa -- sh -c "cat $WSROOT/state/volumes/wb-projects/secret"
+    [ "$status" -ne 0 ]
+}
+
+@test "a setuid-root binary planted inside cannot be run as root by an unprivileged host user" {
+    WS_NAMES=plant
+    id sbtest-nobody >/dev/null 2>&1 || useradd -M -s /bin/sh sbtest-nobody
+    sb create plant --image img
+    sb start plant
+    sb exec --user root plant -- sh -c 'cp /bin/sh /projects/rootsh && chmod 4755 /projects/rootsh && cp /bin/sh /usr/local/bin/rootsh && chmod 4755 /usr/local/bin/rootsh'
+    # The files exist on the host, below the 0700 state root.
+    found=$(find "$WSROOT/state" -name rootsh -perm -4000 | wc -l)
+    [ "$found" -ge 2 ]
+    for f in $(find "$WSROOT/state" -name rootsh); do
+        run su -s /bin/sh sbtest-nobody -c "$f -p -c id -u"
+        [ "$status" -ne 0 ] || [ "$output" != 0 ]
+    done
+}
+
+@test "bad input gets clear errors" {
+    run sb create Bad/Name --image img
+    [ "$status" -ne 0 ]; [[ "$output" == *'invalid workspace name'* ]]
+    run sb create x1 --image nope
+    [ "$status" -ne 0 ]; [[ "$output" == *'image "nope" not found'* ]]
+    run sb create x2 --image img --memory lots
+    [ "$status" -ne 0 ]; [[ "$output" == *'--memory'* ]]
+    run sb create x3 --image img --cpus -1
+    [ "$status" -ne 0 ]; [[ "$output" == *'--cpus'* ]]
+    run sb create x4 --image img --isolation microvm
+    [ "$status" -ne 0 ]; [[ "$output" == *'not available yet'* ]]
+    run sb start nosuch
+    [ "$status" -ne 0 ]; [[ "$output" == *'workspace "nosuch" not found'* ]]
+    WS_NAMES=dup
+    sb create dup --image img
+    run sb create dup --image img
+    [ "$status" -ne 0 ]; [[ "$output" == *'already exists'* ]]
+    run sb exec dup -- true
+    [ "$status" -ne 0 ]; [[ "$output" == *'not running'* ]]
+    run sb image rm img
+    [ "$status" -ne 0 ]; [[ "$output" == *'used by'* ]]
+    run sb ls
+    [ "$status" -eq 0 ]
+}
+
+@test "20 concurrent creates get 20 disjoint ranges" {
+    WS_NAMES=$(seq -f 'c%g' 1 20 | tr '\n' ' ')
+    for i in $(seq 1 20); do sb create "c$i" --image img & done
+    wait
+    run sb ls -q
+    [ "$(echo "$output" | grep -c '^c[0-9]*$')" -eq 20 ]
+    sb ls --format json | python3 -c '
+import json, sys
+firsts = sorted(w["hostIdFirst"] for w in json.load(sys.stdin) if w["name"].startswith("c"))
+assert len(firsts) == 20, firsts
+assert all(b - a >= 65536 for a, b in zip(firsts, firsts[1:])), firsts'
+}
