@@ -80,7 +80,7 @@ parse_create (const char *name, const char *usage, int argc, char **argv, sb_cre
   const char *bundle = NULL;
   int opt;
 
-  optind = 1;
+  optind = 0; /* 0: GNU getopt re-initializes (a new argv, its own ordering) */
   while ((opt = getopt_long (argc, argv, "+b:dh", opts, NULL)) != -1)
     switch (opt)
       {
@@ -167,7 +167,7 @@ only_id (const char *name, const char *usage, int argc, char **argv, const char 
   int opt;
 
   *id = NULL;
-  optind = 1;
+  optind = 0; /* 0: GNU getopt re-initializes (a new argv, its own ordering) */
   while ((opt = getopt_long (argc, argv, "+h", opts, NULL)) != -1)
     {
       if (opt == 'h')
@@ -231,7 +231,7 @@ cmd_kill (const cli_global *g, int argc, char **argv, int *exit_code, sb_err **e
   bool all = false;
   int opt, sig = SIGTERM;
 
-  optind = 1;
+  optind = 0; /* 0: GNU getopt re-initializes (a new argv, its own ordering) */
   while ((opt = getopt_long (argc, argv, "+ah", opts, NULL)) != -1)
     switch (opt)
       {
@@ -258,7 +258,7 @@ cmd_delete (const cli_global *g, int argc, char **argv, int *exit_code, sb_err *
   bool force = false;
   int opt;
 
-  optind = 1;
+  optind = 0; /* 0: GNU getopt re-initializes (a new argv, its own ordering) */
   while ((opt = getopt_long (argc, argv, "+fh", opts, NULL)) != -1)
     switch (opt)
       {
@@ -296,7 +296,7 @@ cmd_list (const cli_global *g, int argc, char **argv, int *exit_code, sb_err **e
   bool json = false, quiet = false;
   int opt;
 
-  optind = 1;
+  optind = 0; /* 0: GNU getopt re-initializes (a new argv, its own ordering) */
   while ((opt = getopt_long (argc, argv, "+f:qh", opts, NULL)) != -1)
     switch (opt)
       {
@@ -413,7 +413,7 @@ cmd_ps (const cli_global *g, int argc, char **argv, int *exit_code, sb_err **err
   size_t n = 0;
   int opt;
 
-  optind = 1;
+  optind = 0; /* 0: GNU getopt re-initializes (a new argv, its own ordering) */
   while ((opt = getopt_long (argc, argv, "+f:h", opts, NULL)) != -1)
     switch (opt)
       {
@@ -489,7 +489,7 @@ cmd_exec (const cli_global *g, int argc, char **argv, int *exit_code, sb_err **e
   sb_exec_opts o = { .root = g->root };
   int opt;
 
-  optind = 1;
+  optind = 0; /* 0: GNU getopt re-initializes (a new argv, its own ordering) */
   while ((opt = getopt_long (argc, argv, "+e:tu:p:dc:h", opts, NULL)) != -1)
     switch (opt)
       {
@@ -589,7 +589,7 @@ cmd_spec (const cli_global *g, int argc, char **argv, int *exit_code, sb_err **e
   int opt;
 
   (void)g;
-  optind = 1;
+  optind = 0; /* 0: GNU getopt re-initializes (a new argv, its own ordering) */
   while ((opt = getopt_long (argc, argv, "+b:h", opts, NULL)) != -1)
     switch (opt)
       {

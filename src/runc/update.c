@@ -109,7 +109,7 @@ cli_update (const char *root, int argc, char **argv, int *exit_code, sb_err **er
   const char *file = NULL;
   int opt;
 
-  optind = 1;
+  optind = 0; /* 0: GNU getopt re-initializes (a new argv, its own ordering) */
   while ((opt = getopt_long (argc, argv, "+r:h", opts, NULL)) != -1)
     {
       if (opt >= 0 && opt <= 10)

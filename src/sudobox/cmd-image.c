@@ -15,7 +15,7 @@
 #include "state.h"
 #include "util.h"
 
-#define IMPORT_MAX_BYTES ((uint64_t) 64 << 30)
+#define IMPORT_MAX_BYTES ((uint64_t)64 << 30)
 
 /* Makes the image in ROOT/images/.tmp-NAME with fill(), then moves it into
    place and registers it; gc removes what a killed command leaves.  */
@@ -56,12 +56,12 @@ add_image (sb_mgr *m, const char *name, const char *source,
     }
   if (rename (tmp, dir) < 0)
     return sb_error (err, errno, "rename `%s`", tmp);
-  rec = (sb_image_rec){ .name = (char *) name,
+  rec = (sb_image_rec){ .name = (char *)name,
                         .dir = dir,
                         .created = created,
                         .size = size,
-                        .source = (char *) source,
-                        .config = config ? config : (char *) "{}" };
+                        .source = (char *)source,
+                        .config = config ? config : (char *)"{}" };
   if (sb_registry_image_add (m->reg, &rec, err) < 0)
     {
       sb_rm_rf_at (images, name);
@@ -98,8 +98,8 @@ parse_user_spec (const char *s, build_arg *b, sb_err **err)
 
   if (colon && (sb_parse_i64 (colon + 1, &uid) < 0 || uid < 1 || uid > 65533))
     return sb_error (err, 0, "--user \"%s\": expected NAME:UID with UID in 1..65533", s);
-  b->o.user = colon ? strndup (s, (size_t) (colon - s)) : s;
-  b->o.uid = (uint32_t) uid;
+  b->o.user = colon ? strndup (s, (size_t)(colon - s)) : s;
+  b->o.uid = (uint32_t)uid;
   return 0;
 }
 
@@ -116,17 +116,24 @@ image_build (sb_mgr *m, int argc, char **argv, sb_err **err)
   _cleanup_free_ char *source = NULL;
   int opt;
 
-  optind = 1;
-  while ((opt = getopt_long (argc, argv, "+", opts, NULL)) != -1)
+  optind = 0; /* 0: GNU getopt re-initializes (a new argv, its own ordering) */
+  /* Permuting: the name may come before the options.  */
+  while ((opt = getopt_long (argc, argv, "", opts, NULL)) != -1)
     switch (opt)
       {
-      case 's': b.o.suite = optarg; break;
+      case 's':
+        b.o.suite = optarg;
+        break;
       case 'i':
         for (char *save = NULL, *t = strtok_r (optarg, ",", &save); t; t = strtok_r (NULL, ",", &save))
           sb_strv_append (&include, t);
         break;
-      case 'u': if (parse_user_spec (optarg, &b, err) < 0) return -1; break;
-      default: return cli_usage_error ("image build", usage, err);
+      case 'u':
+        if (parse_user_spec (optarg, &b, err) < 0)
+          return -1;
+        break;
+      default:
+        return cli_usage_error ("image build", usage, err);
       }
   if (optind != argc - 1)
     return cli_usage_error ("image build", usage, err);
@@ -171,15 +178,16 @@ image_json (const sb_image_rec *r)
 static int
 image_ls (sb_mgr *m, int argc, char **argv, sb_err **err)
 {
-  static const struct option opts[]
-      = { { "format", required_argument, NULL, 'f' }, { "quiet", no_argument, NULL, 'q' }, { NULL, 0, NULL, 0 } };
+  static const struct option opts[] = { { "format", required_argument, NULL, 'f' },
+                                        { "quiet", no_argument, NULL, 'q' },
+                                        { NULL, 0, NULL, 0 } };
   sb_image_rec **list = NULL;
   json_object *arr = json_object_new_array ();
   bool json = false, quiet = false;
   size_t n = 0;
   int opt;
 
-  optind = 1;
+  optind = 0; /* 0: GNU getopt re-initializes (a new argv, its own ordering) */
   while ((opt = getopt_long (argc, argv, "+q", opts, NULL)) != -1)
     {
       if (opt == 'q')
@@ -204,13 +212,17 @@ image_ls (sb_mgr *m, int argc, char **argv, sb_err **err)
       else if (quiet)
         puts (list[i]->name);
       else
-        printf ("%-24s %-10.1fM %-32s %s\n", list[i]->name, (double) list[i]->size / (1 << 20), list[i]->created,
-                list[i]->source);
+        {
+          char size[32];
+          snprintf (size, sizeof (size), "%.1fM", (double)list[i]->size / (1 << 20));
+          printf ("%-24s %-10s %-32s %s\n", list[i]->name, size, list[i]->created, list[i]->source);
+        }
       sb_image_rec_free (list[i]);
     }
   free (list);
   if (json)
-    puts (json_object_to_json_string_ext (arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+    puts (json_object_to_json_string_ext (arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
+                                                   | JSON_C_TO_STRING_NOSLASHESCAPE));
   json_object_put (arr);
   return 0;
 }
@@ -228,7 +240,8 @@ image_inspect (sb_mgr *m, int argc, char **argv, sb_err **err)
   if (ret != 0)
     return ret < 0 ? -1 : sb_error (err, 0, "image \"%s\" not found", argv[1]);
   o = image_json (r);
-  puts (json_object_to_json_string_ext (o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+  puts (json_object_to_json_string_ext (o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
+                                               | JSON_C_TO_STRING_NOSLASHESCAPE));
   json_object_put (o);
   sb_image_rec_free (r);
   return 0;
@@ -262,7 +275,7 @@ cmd_image (sb_mgr *m, int argc, char **argv, int *exit_code, sb_err **err)
   {
     const char *name;
     int (*run) (sb_mgr *, int, char **, sb_err **);
-  } subs[] = { { "build", image_build }, { "import", image_import }, { "ls", image_ls },
+  } subs[] = { { "build", image_build }, { "import", image_import },   { "ls", image_ls },
                { "list", image_ls },     { "inspect", image_inspect }, { "rm", image_rm } };
 
   *exit_code = 0;

@@ -36,9 +36,9 @@ image_user (sb_mgr *m, const char *image, const char *want, sb_wsconfig *c, sb_e
   rootfs = sb_xasprintf ("%s/rootfs", img->dir);
   conf = json_tokener_parse (img->config ? img->config : "{}");
   wanted = sb_xstrdup (want ? want
-                            : json_object_get_string (json_object_object_get (conf, "user"))
-                                  ? json_object_get_string (json_object_object_get (conf, "user"))
-                                  : "root");
+                       : json_object_get_string (json_object_object_get (conf, "user"))
+                           ? json_object_get_string (json_object_object_get (conf, "user"))
+                           : "root");
   json_object_put (conf);
   sb_image_rec_free (img);
   rootfd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -48,7 +48,8 @@ image_user (sb_mgr *m, const char *image, const char *want, sb_wsconfig *c, sb_e
       close (fd);
       fd = -1;
     }
-  for (char *save = NULL, *line = buf ? strtok_r (buf, "\n", &save) : NULL; line; line = strtok_r (NULL, "\n", &save))
+  for (char *save = NULL, *line = buf ? strtok_r (buf, "\n", &save) : NULL; line;
+       line = strtok_r (NULL, "\n", &save))
     {
       char *f[7] = { 0 }, *p = line;
       int i = 0;
@@ -57,8 +58,8 @@ image_user (sb_mgr *m, const char *image, const char *want, sb_wsconfig *c, sb_e
       if (i == 7 && (strcmp (f[0], wanted) == 0 || strcmp (f[2], wanted) == 0))
         {
           c->user = sb_xstrdup (f[0]);
-          c->uid = (uint32_t) atoll (f[2]);
-          c->gid = (uint32_t) atoll (f[3]);
+          c->uid = (uint32_t)atoll (f[2]);
+          c->gid = (uint32_t)atoll (f[3]);
           c->home = sb_xstrdup (f[5]);
           return 0;
         }
@@ -84,7 +85,8 @@ parse_volume (const char *s, sb_wsconfig *c, sb_err **err)
   if (realpath (host, real) == NULL)
     return sb_error (err, errno, "--volume \"%s\": host directory `%s`", s, host);
   c->volumes = sb_xrealloc (c->volumes, (c->n_volumes + 1) * sizeof (sb_volume));
-  c->volumes[c->n_volumes++] = (sb_volume){ sb_xstrdup (real), sb_xstrdup (dest), mode && !strcmp (mode, "ro") };
+  c->volumes[c->n_volumes++]
+      = (sb_volume){ sb_xstrdup (real), sb_xstrdup (dest), mode && !strcmp (mode, "ro") };
   return 0;
 }
 
@@ -111,42 +113,63 @@ enum
 /* create's flags, shared with run.  Returns the index of the first
    argument after the options.  */
 static int
-parse_create (sb_mgr *m, int argc, char **argv, const char **image, const char **name, bool *rm, sb_wsconfig *c,
-              sb_err **err)
+parse_create (sb_mgr *m, int argc, char **argv, const char **image, const char **name, bool *rm,
+              sb_wsconfig *c, sb_err **err)
 {
   static const struct option opts[] = {
-    { "image", required_argument, NULL, OPT_IMAGE }, { "isolation", required_argument, NULL, OPT_ISOLATION },
-    { "user", required_argument, NULL, 'u' },        { "cpus", required_argument, NULL, OPT_CPUS },
-    { "memory", required_argument, NULL, OPT_MEMORY }, { "pids", required_argument, NULL, OPT_PIDS },
-    { "volume", required_argument, NULL, 'v' },      { "publish", required_argument, NULL, 'p' },
-    { "env", required_argument, NULL, 'e' },         { "network", required_argument, NULL, OPT_NETWORK },
-    { "hostname", required_argument, NULL, OPT_HOSTNAME }, { "name", required_argument, NULL, OPT_NAME },
-    { "rm", no_argument, NULL, OPT_RM },             { NULL, 0, NULL, 0 },
+    { "image", required_argument, NULL, OPT_IMAGE },
+    { "isolation", required_argument, NULL, OPT_ISOLATION },
+    { "user", required_argument, NULL, 'u' },
+    { "cpus", required_argument, NULL, OPT_CPUS },
+    { "memory", required_argument, NULL, OPT_MEMORY },
+    { "pids", required_argument, NULL, OPT_PIDS },
+    { "volume", required_argument, NULL, 'v' },
+    { "publish", required_argument, NULL, 'p' },
+    { "env", required_argument, NULL, 'e' },
+    { "network", required_argument, NULL, OPT_NETWORK },
+    { "hostname", required_argument, NULL, OPT_HOSTNAME },
+    { "name", required_argument, NULL, OPT_NAME },
+    { "rm", no_argument, NULL, OPT_RM },
+    { NULL, 0, NULL, 0 },
   };
   const char *user = NULL, *hostname = NULL;
   int opt;
 
   c->network = true;
   c->isolation = sb_xstrdup ("userns");
-  optind = 1;
+  optind = 0; /* 0: GNU getopt re-initializes (a new argv, its own ordering) */
   while ((opt = getopt_long (argc, argv, "+u:v:p:e:", opts, NULL)) != -1)
     {
       int r = 0;
       switch (opt)
         {
-        case OPT_IMAGE: *image = optarg; break;
+        case OPT_IMAGE:
+          *image = optarg;
+          break;
         case OPT_ISOLATION:
           if (strcmp (optarg, "userns") && strcmp (optarg, "system") && strcmp (optarg, "microvm"))
             return sb_error (err, 0, "--isolation \"%s\": expected userns, system or microvm", optarg);
           free (c->isolation);
           c->isolation = sb_xstrdup (optarg);
           break;
-        case 'u': user = optarg; break;
-        case OPT_CPUS: r = sb_parse_cpus (optarg, &c->cpus, err); break;
-        case OPT_MEMORY: r = sb_parse_memory (optarg, &c->memory, err); break;
-        case OPT_PIDS: r = sb_parse_count ("--pids", optarg, &c->pids, err); break;
-        case 'v': r = parse_volume (optarg, c, err); break;
-        case 'p': r = add_publish (optarg, c, err); break;
+        case 'u':
+          user = optarg;
+          break;
+        case OPT_CPUS:
+          r = sb_parse_cpus (optarg, &c->cpus, err);
+          break;
+        case OPT_MEMORY:
+          r = sb_parse_memory (optarg, &c->memory, err);
+          break;
+        case OPT_PIDS:
+          r = sb_parse_count ("--pids", optarg, &c->pids, err);
+          break;
+        case 'v':
+          r = parse_volume (optarg, c, err);
+          break;
+        case 'p':
+          r = add_publish (optarg, c, err);
+          break;
         case 'e':
           if (strchr (optarg, '=') == NULL || optarg[0] == '=')
             return sb_error (err, 0, "--env \"%s\": expected K=V", optarg);
@@ -157,16 +180,32 @@ parse_create (sb_mgr *m, int argc, char **argv, const char **image, const char *
             return sb_error (err, 0, "--network \"%s\": expected slirp or none", optarg);
           c->network = strcmp (optarg, "slirp") == 0;
           break;
-        case OPT_HOSTNAME: hostname = optarg; break;
-        case OPT_NAME: if (name) *name = optarg; else return cli_usage_error ("create", CREATE_USAGE, err); break;
-        case OPT_RM: if (rm) *rm = true; else return cli_usage_error ("create", CREATE_USAGE, err); break;
-        default: return cli_usage_error (argv[0], CREATE_USAGE, err);
+        case OPT_HOSTNAME:
+          hostname = optarg;
+          break;
+        case OPT_NAME:
+          if (name)
+            *name = optarg;
+          else
+            return cli_usage_error ("create", CREATE_USAGE, err);
+          break;
+        case OPT_RM:
+          if (rm)
+            *rm = true;
+          else
+            return cli_usage_error ("create", CREATE_USAGE, err);
+          break;
+        default:
+          return cli_usage_error (argv[0], CREATE_USAGE, err);
         }
       if (r < 0)
         return -1;
     }
-  if (hostname && (strlen (hostname) > 63 || strspn (hostname, "abcdefghijklmnopqrstuvwxyz0123456789-.") != strlen (hostname)))
-    return sb_error (err, 0, "--hostname \"%s\": use lowercase letters, digits, '-' and '.' (at most 63)", hostname);
+  if (hostname
+      && (strlen (hostname) > 63
+          || strspn (hostname, "abcdefghijklmnopqrstuvwxyz0123456789-.") != strlen (hostname)))
+    return sb_error (err, 0, "--hostname \"%s\": use lowercase letters, digits, '-' and '.' (at most 63)",
+                     hostname);
   /* run takes the image as its first argument too: run [options] IMG -- CMD.  */
   if (*image == NULL && rm != NULL && optind < argc && strcmp (argv[optind], "--") != 0)
     *image = argv[optind++];
@@ -185,7 +224,7 @@ cmd_create (sb_mgr *m, int argc, char **argv, int *exit_code, sb_err **err)
   const char *image = NULL;
   int i, ret = -1;
 
-  (void) exit_code;
+  (void)exit_code;
   /* The name comes first (create NAME --image ...), as in the usage.  */
   if (argc < 2 || argv[1][0] == '-')
     return cli_usage_error ("create", CREATE_USAGE, err);
@@ -213,7 +252,7 @@ one_name (const char *cmd, int argc, char **argv, sb_err **err)
 static int
 cmd_start (sb_mgr *m, int argc, char **argv, int *exit_code, sb_err **err)
 {
-  (void) exit_code;
+  (void)exit_code;
   return one_name ("start", argc, argv, err) < 0 ? -1 : sb_ws_start (m, argv[1], err);
 }
 
@@ -224,12 +263,12 @@ parse_timeout (int argc, char **argv, int *timeout, sb_err **err)
   int opt;
   int64_t t;
 
-  optind = 1;
+  optind = 0; /* 0: GNU getopt re-initializes (a new argv, its own ordering) */
   while ((opt = getopt_long (argc, argv, "+t:", opts, NULL)) != -1)
     {
       if (opt != 't' || sb_parse_i64 (optarg, &t) < 0 || t < 0 || t > 3600)
         return sb_error (err, 0, "%s: --timeout expects seconds 0..3600", argv[0]);
-      *timeout = (int) t;
+      *timeout = (int)t;
     }
   if (optind != argc - 1)
     return cli_usage_error (argv[0], "[--timeout S] NAME", err);
@@ -240,7 +279,7 @@ static int
 cmd_stop (sb_mgr *m, int argc, char **argv, int *exit_code, sb_err **err)
 {
   int timeout = 10;
-  (void) exit_code;
+  (void)exit_code;
   return parse_timeout (argc, argv, &timeout, err) < 0 ? -1 : sb_ws_stop (m, argv[optind], timeout, err);
 }
 
@@ -251,7 +290,7 @@ cmd_restart (sb_mgr *m, int argc, char **argv, int *exit_code, sb_err **err)
   sb_ws_rec *ws = NULL;
   bool running;
 
-  (void) exit_code;
+  (void)exit_code;
   if (parse_timeout (argc, argv, &timeout, err) < 0)
     return -1;
   if (sb_registry_ws_get (m->reg, argv[optind], &ws, err) != 0)
@@ -271,8 +310,8 @@ cmd_rm (sb_mgr *m, int argc, char **argv, int *exit_code, sb_err **err)
   bool force = false, volumes = false;
   int opt;
 
-  (void) exit_code;
-  optind = 1;
+  (void)exit_code;
+  optind = 0; /* 0: GNU getopt re-initializes (a new argv, its own ordering) */
   while ((opt = getopt_long (argc, argv, "+fv", opts, NULL)) != -1)
     {
       if (opt == 'f')
@@ -310,16 +349,17 @@ ws_json (const sb_ws_rec *w)
 static int
 cmd_ls (sb_mgr *m, int argc, char **argv, int *exit_code, sb_err **err)
 {
-  static const struct option opts[]
-      = { { "format", required_argument, NULL, 'f' }, { "quiet", no_argument, NULL, 'q' }, { NULL, 0, NULL, 0 } };
+  static const struct option opts[] = { { "format", required_argument, NULL, 'f' },
+                                        { "quiet", no_argument, NULL, 'q' },
+                                        { NULL, 0, NULL, 0 } };
   json_object *arr = json_object_new_array ();
   sb_ws_rec **list = NULL;
   bool json = false, quiet = false;
   size_t n = 0;
   int opt;
 
-  (void) exit_code;
-  optind = 1;
+  (void)exit_code;
+  optind = 0; /* 0: GNU getopt re-initializes (a new argv, its own ordering) */
   while ((opt = getopt_long (argc, argv, "+q", opts, NULL)) != -1)
     if ((opt == 'f' && !cli_parse_format (optarg, &json, err)) || (opt != 'f' && opt != 'q'))
       {
@@ -334,7 +374,8 @@ cmd_ls (sb_mgr *m, int argc, char **argv, int *exit_code, sb_err **err)
       return -1;
     }
   if (!json && !quiet)
-    printf ("%-24s %-16s %-10s %-10s %-22s %s\n", "NAME", "IMAGE", "STATE", "ISOLATION", "HOST IDS", "CREATED");
+    printf ("%-24s %-16s %-10s %-10s %-22s %s\n", "NAME", "IMAGE", "STATE", "ISOLATION", "HOST IDS",
+            "CREATED");
   for (size_t i = 0; i < n; i++)
     {
       json_object *o = ws_json (list[i]);
@@ -351,7 +392,8 @@ cmd_ls (sb_mgr *m, int argc, char **argv, int *exit_code, sb_err **err)
     }
   free (list);
   if (json)
-    puts (json_object_to_json_string_ext (arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+    puts (json_object_to_json_string_ext (arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
+                                                   | JSON_C_TO_STRING_NOSLASHESCAPE));
   json_object_put (arr);
   return 0;
 }
@@ -363,14 +405,15 @@ cmd_inspect (sb_mgr *m, int argc, char **argv, int *exit_code, sb_err **err)
   json_object *o;
   int r;
 
-  (void) exit_code;
+  (void)exit_code;
   if (one_name ("inspect", argc, argv, err) < 0 || sb_check_name ("workspace", argv[1], err) < 0)
     return -1;
   r = sb_registry_ws_get (m->reg, argv[1], &w, err);
   if (r != 0)
     return r < 0 ? -1 : sb_error (err, 0, "workspace \"%s\" not found", argv[1]);
   o = ws_json (w);
-  puts (json_object_to_json_string_ext (o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+  puts (json_object_to_json_string_ext (o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
+                                               | JSON_C_TO_STRING_NOSLASHESCAPE));
   json_object_put (o);
   sb_ws_rec_free (w);
   return 0;
@@ -380,7 +423,7 @@ static int
 cmd_logs (sb_mgr *m, int argc, char **argv, int *exit_code, sb_err **err)
 {
   bool follow = argc == 3 && (strcmp (argv[1], "-f") == 0 || strcmp (argv[1], "--follow") == 0);
-  (void) exit_code;
+  (void)exit_code;
   if (argc != 2 + follow)
     return cli_usage_error ("logs", "[-f] NAME", err);
   return sb_ws_logs (m, argv[argc - 1], follow, err);
@@ -391,19 +434,25 @@ static int
 parse_exec (int argc, char **argv, sb_ws_exec_opts *o, bool *interactive, char ***env, sb_err **err)
 {
   static const struct option opts[] = {
-    { "tty", no_argument, NULL, 't' },  { "interactive", no_argument, NULL, 'i' },
+    { "tty", no_argument, NULL, 't' },        { "interactive", no_argument, NULL, 'i' },
     { "user", required_argument, NULL, 'u' }, { "workdir", required_argument, NULL, 'w' },
-    { "env", required_argument, NULL, 'e' }, { NULL, 0, NULL, 0 },
+    { "env", required_argument, NULL, 'e' },  { NULL, 0, NULL, 0 },
   };
   int opt;
 
-  optind = 1;
+  optind = 0; /* 0: GNU getopt re-initializes (a new argv, its own ordering) */
   while ((opt = getopt_long (argc, argv, "+tiu:w:e:", opts, NULL)) != -1)
     switch (opt)
       {
-      case 't': o->tty = true; break;
-      case 'i': *interactive = true; break;
-      case 'u': o->user = optarg; break;
+      case 't':
+        o->tty = true;
+        break;
+      case 'i':
+        *interactive = true;
+        break;
+      case 'u':
+        o->user = optarg;
+        break;
       case 'w':
         if (optarg[0] != '/')
           return sb_error (err, 0, "--workdir \"%s\": must be absolute", optarg);
@@ -414,7 +463,8 @@ parse_exec (int argc, char **argv, sb_ws_exec_opts *o, bool *interactive, char *
           return sb_error (err, 0, "--env \"%s\": expected K=V", optarg);
         sb_strv_append (env, optarg);
         break;
-      default: return -2;
+      default:
+        return -2;
       }
   return optind;
 }
@@ -516,8 +566,8 @@ static int
 cmd_gc (sb_mgr *m, int argc, char **argv, int *exit_code, sb_err **err)
 {
   int cleaned = 0;
-  (void) argv;
-  (void) exit_code;
+  (void)argv;
+  (void)exit_code;
   if (argc != 1)
     return cli_usage_error ("gc", "", err);
   if (sb_mgr_gc (m, &cleaned, err) < 0)
@@ -531,12 +581,13 @@ const mgr_command mgr_ws_commands[] = {
   { "start", "NAME", "start a workspace", true, cmd_start },
   { "stop", "[--timeout S] NAME", "stop a workspace (SIGTERM, then SIGKILL)", true, cmd_stop },
   { "restart", "[--timeout S] NAME", "stop and start a workspace", true, cmd_restart },
-  { "rm", "[--force] [--volumes] NAME", "remove a workspace (and its /projects with --volumes)", true, cmd_rm },
+  { "rm", "[--force] [--volumes] NAME", "remove a workspace (and its /projects with --volumes)", true,
+    cmd_rm },
   { "ls", "[-q] [--format table|json]", "list workspaces", false, cmd_ls },
   { "inspect", "NAME", "show a workspace as JSON", false, cmd_inspect },
   { "logs", "[-f] NAME", "show a workspace's console log", false, cmd_logs },
-  { "exec", "[-t] [-i] [--user U] [--workdir D] [--env K=V] NAME -- CMD...", "run a command in a workspace", true,
-    cmd_exec },
+  { "exec", "[-t] [-i] [--user U] [--workdir D] [--env K=V] NAME -- CMD...", "run a command in a workspace",
+    true, cmd_exec },
   { "shell", "NAME", "a login shell as the workspace user", true, cmd_shell },
   { "run", "[--rm] [--name N] (create's options) IMG -- CMD...", "create, start and exec", true, cmd_run },
   { "gc", "", "clean up what killed commands left", true, cmd_gc },

@@ -14,12 +14,8 @@
 #include "util.h"
 
 static int
-collect_ws (sb_mgr *m, sb_ws_rec *ws, int *cleaned, sb_err **err)
+collect_locked (sb_mgr *m, const sb_ws_rec *ws, int *cleaned, sb_err **err)
 {
-  _cleanup_close_ int lock = sb_mgr_lock (m, ws->name, false, NULL);
-
-  if (lock < 0)
-    return 0; /* another command is working on it */
   if (ws->state == SB_WS_CREATING || ws->state == SB_WS_REMOVING)
     {
       if (sb_ws_remove_files (m, ws->name, false) < 0)
@@ -34,6 +30,24 @@ collect_ws (sb_mgr *m, sb_ws_rec *ws, int *cleaned, sb_err **err)
       return sb_registry_ws_set_state (m->reg, ws->name, SB_WS_STOPPED, 0, 0, 128 + SIGKILL, err);
     }
   return 0;
+}
+
+/* The row is read again once the lock is ours: the listing may predate a
+   command that finished in between.  */
+static int
+collect_ws (sb_mgr *m, const char *name, int *cleaned, sb_err **err)
+{
+  _cleanup_close_ int lock = sb_mgr_lock (m, name, false, NULL);
+  sb_ws_rec *ws = NULL;
+  int ret;
+
+  if (lock < 0)
+    return 0; /* another command is working on it */
+  if (sb_registry_ws_get (m->reg, name, &ws, err) != 0)
+    return 0;
+  ret = collect_locked (m, ws, cleaned, err);
+  sb_ws_rec_free (ws);
+  return ret;
 }
 
 /* Containers in the library's state that no running workspace owns.  */
@@ -94,7 +108,7 @@ sb_mgr_gc (sb_mgr *m, int *cleaned, sb_err **err)
     return -1;
   for (size_t i = 0; i < n; i++)
     {
-      if (ret == 0 && collect_ws (m, list[i], &count, err) < 0)
+      if (ret == 0 && collect_ws (m, list[i]->name, &count, err) < 0)
         ret = -1;
       sb_ws_rec_free (list[i]);
     }

@@ -79,11 +79,21 @@ main (int argc, char **argv)
   while ((opt = getopt_long (argc, argv, "+vh", opts, NULL)) != -1)
     switch (opt)
       {
-      case 'r': root = optarg; break;
-      case 'd': debug = true; break;
-      case 'v': printf ("sudobox version %s\n", SUDOBOX_VERSION); return 0;
-      case 'h': usage (stdout); return 0;
-      default: usage (stderr); return 2;
+      case 'r':
+        root = optarg;
+        break;
+      case 'd':
+        debug = true;
+        break;
+      case 'v':
+        printf ("sudobox version %s\n", SUDOBOX_VERSION);
+        return 0;
+      case 'h':
+        usage (stdout);
+        return 0;
+      default:
+        usage (stderr);
+        return 2;
       }
   sb_log_init (NULL, false, debug);
   if (optind >= argc)

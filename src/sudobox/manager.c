@@ -27,7 +27,7 @@ ws_pool (sb_mgr *m, sb_err **err)
       m->pool_first = pool.first;
       m->pool_count = pool.count;
     }
-  (void) err;
+  (void)err;
   return 0;
 }
 

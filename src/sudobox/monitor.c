@@ -98,8 +98,8 @@ bring_up (monitor *mon, sb_err **err)
   mon->init = st->pid;
   unlink (api);
   if (mon->cfg.network
-      && sb_net_start_ex (st->pid, api, mon->cfg.publish, mon->cfg.n_publish, NULL, &mon->net, &mon->net_exit_fd,
-                          err)
+      && sb_net_start_ex (st->pid, api, mon->cfg.publish, mon->cfg.n_publish, NULL, &mon->net,
+                          &mon->net_exit_fd, err)
              < 0)
     return -1;
   return sb_container_start (mon->m->run_root, mon->name, err);

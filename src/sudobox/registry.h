@@ -16,12 +16,12 @@ typedef struct sb_registry sb_registry;
 
 typedef struct sb_image_rec
 {
-  char *name;       /* unique, [a-z0-9][a-z0-9_.-]* up to 64 */
-  char *dir;        /* absolute: ROOT/images/<name>-<serial>, holds rootfs/ (the flattened layers) */
-  char *created;    /* RFC 3339 */
-  int64_t size;     /* bytes */
-  char *source;     /* "build bookworm", "import FILE" ... */
-  char *config;     /* JSON: {"user":"dev","uid":1000,"env":[...],"cmd":[...]} */
+  char *name;    /* unique, [a-z0-9][a-z0-9_.-]* up to 64 */
+  char *dir;     /* absolute: ROOT/images/<name>-<serial>, holds rootfs/ (the flattened layers) */
+  char *created; /* RFC 3339 */
+  int64_t size;  /* bytes */
+  char *source;  /* "build bookworm", "import FILE" ... */
+  char *config;  /* JSON: {"user":"dev","uid":1000,"env":[...],"cmd":[...]} */
 } sb_image_rec;
 
 typedef enum sb_ws_state
@@ -40,11 +40,11 @@ typedef struct sb_ws_rec
   char *isolation;   /* "userns" | "system" | "microvm" */
   uint32_t id_first; /* host id of container id 0 (exclusive 65536 ids) */
   sb_ws_state state;
-  pid_t monitor_pid;        /* 0 when not running */
-  uint64_t monitor_start;   /* start time of the monitor (pid reuse check) */
-  int exit_code;            /* last exit, -1 if never ran */
-  char *config;             /* JSON: the create options (user, cpus, memory, pids, volumes, publish,
-                               env, network, hostname) */
+  pid_t monitor_pid;      /* 0 when not running */
+  uint64_t monitor_start; /* start time of the monitor (pid reuse check) */
+  int exit_code;          /* last exit, -1 if never ran */
+  char *config;           /* JSON: the create options (user, cpus, memory, pids, volumes, publish,
+                             env, network, hostname) */
   char *created;
 } sb_ws_rec;
 

@@ -40,17 +40,17 @@ resolve_user (pid_t init, const char *user, const sb_wsconfig *cfg, uid_t *uid, 
         fields[i++] = t;
       if (i < 7 || !(strcmp (fields[0], user) == 0 || (n >= 0 && atoll (fields[2]) == n)))
         continue;
-      (void) save;
-      *uid = (uid_t) atoll (fields[2]);
-      *gid = (gid_t) atoll (fields[3]);
+      (void)save;
+      *uid = (uid_t)atoll (fields[2]);
+      *gid = (gid_t)atoll (fields[3]);
       *home = sb_xstrdup (fields[5]);
       *name = sb_xstrdup (fields[0]);
       return 0;
     }
   if (n < 0 || n > 65535)
     return sb_error (err, 0, "--user \"%s\": no such user in the workspace", user);
-  *uid = (uid_t) n;
-  *gid = (gid_t) n;
+  *uid = (uid_t)n;
+  *gid = (gid_t)n;
   *home = sb_xstrdup ("/");
   *name = sb_xstrdup (user);
   return 0;
@@ -161,7 +161,7 @@ sb_ws_logs (sb_mgr *m, const char *name, bool follow, sb_err **err)
       ssize_t n = fd >= 0 ? read (fd, buf, sizeof (buf)) : 0;
       if (n > 0)
         {
-          if (sb_write_all (STDOUT_FILENO, buf, (size_t) n) < 0)
+          if (sb_write_all (STDOUT_FILENO, buf, (size_t)n) < 0)
             break;
           continue;
         }

@@ -51,9 +51,10 @@ write_etc (const char *wsdir, const sb_wsconfig *cfg, sb_err **err)
 {
   _cleanup_free_ char *etc = sb_xasprintf ("%s/etc", wsdir);
   _cleanup_free_ char *hostname = sb_xasprintf ("%s\n", cfg->hostname);
-  _cleanup_free_ char *hosts = sb_xasprintf ("127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost "
-                                             "ip6-loopback\n",
-                                             cfg->hostname);
+  _cleanup_free_ char *hosts
+      = sb_xasprintf ("127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost "
+                      "ip6-loopback\n",
+                      cfg->hostname);
 
   if (mkdir (etc, 0755) < 0 && errno != EEXIST)
     return sb_error (err, errno, "mkdir `%s`", etc);
@@ -111,8 +112,8 @@ sb_ws_create (sb_mgr *m, const char *name, const char *image, sb_wsconfig *cfg, 
     return -1;
   if (sb_wsconfig_to_json (cfg, &config, err) < 0)
     return -1;
-  ws = (sb_ws_rec){ .name = (char *) name,
-                    .image = (char *) image,
+  ws = (sb_ws_rec){ .name = (char *)name,
+                    .image = (char *)image,
                     .isolation = cfg->isolation,
                     .state = SB_WS_CREATING,
                     .exit_code = -1,
@@ -129,7 +130,8 @@ bool
 sb_ws_monitor_alive (const sb_ws_rec *ws)
 {
   uint64_t start;
-  return ws->monitor_pid > 0 && sb_proc_start_time (ws->monitor_pid, &start) == 0 && start == ws->monitor_start;
+  return ws->monitor_pid > 0 && sb_proc_start_time (ws->monitor_pid, &start) == 0
+         && start == ws->monitor_start;
 }
 
 static int
@@ -201,7 +203,7 @@ sb_ws_start (sb_mgr *m, const char *name, sb_err **err)
 static bool
 wait_gone (pid_t pid, int timeout_ms)
 {
-  _cleanup_close_ int fd = (int) syscall (SYS_pidfd_open, pid, 0);
+  _cleanup_close_ int fd = (int)syscall (SYS_pidfd_open, pid, 0);
   struct pollfd p = { .fd = fd, .events = POLLIN };
   if (fd < 0)
     return true;

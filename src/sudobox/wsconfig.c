@@ -11,14 +11,22 @@
 #define CPU_PERIOD 100000
 
 static const char *const default_caps[]
-    = { "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FOWNER",     "CAP_FSETID",  "CAP_KILL",
-        "CAP_SETGID", "CAP_SETUID",       "CAP_SETPCAP",    "CAP_NET_BIND_SERVICE", "CAP_NET_RAW",
-        "CAP_SYS_CHROOT", "CAP_MKNOD",    "CAP_AUDIT_WRITE", "CAP_SETFCAP", NULL };
+    = { "CAP_CHOWN",      "CAP_DAC_OVERRIDE", "CAP_FOWNER",      "CAP_FSETID",           "CAP_KILL",
+        "CAP_SETGID",     "CAP_SETUID",       "CAP_SETPCAP",     "CAP_NET_BIND_SERVICE", "CAP_NET_RAW",
+        "CAP_SYS_CHROOT", "CAP_MKNOD",        "CAP_AUDIT_WRITE", "CAP_SETFCAP",          NULL };
 
-static const char *const masked_paths[]
-    = { "/proc/acpi",         "/proc/asound",     "/proc/kcore",        "/proc/keys",   "/proc/latency_stats",
-        "/proc/timer_list",   "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",   "/sys/firmware",
-        "/sys/devices/virtual/powercap", NULL };
+static const char *const masked_paths[] = { "/proc/acpi",
+                                            "/proc/asound",
+                                            "/proc/kcore",
+                                            "/proc/keys",
+                                            "/proc/latency_stats",
+                                            "/proc/timer_list",
+                                            "/proc/timer_stats",
+                                            "/proc/sched_debug",
+                                            "/proc/scsi",
+                                            "/sys/firmware",
+                                            "/sys/devices/virtual/powercap",
+                                            NULL };
 
 static const char *const readonly_paths[]
     = { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL };
@@ -45,7 +53,7 @@ sb_wsconfig_to_json (const sb_wsconfig *c, char **json, sb_err **err)
   json_object *vols = json_object_new_array ();
   json_object *pubs = json_object_new_array ();
 
-  (void) err;
+  (void)err;
   add_str (o, "user", c->user);
   json_object_object_add (o, "uid", json_object_new_int64 (c->uid));
   json_object_object_add (o, "gid", json_object_new_int64 (c->gid));
@@ -72,11 +80,12 @@ sb_wsconfig_to_json (const sb_wsconfig *c, char **json, sb_err **err)
       json_object_array_add (pubs, p);
     }
   json_object_object_add (o, "publish", pubs);
-  json_object_object_add (o, "env", strings ((const char *const *) c->env));
+  json_object_object_add (o, "env", strings ((const char *const *)c->env));
   json_object_object_add (o, "network", json_object_new_boolean (c->network));
   add_str (o, "hostname", c->hostname);
   add_str (o, "isolation", c->isolation);
-  *json = sb_xstrdup (json_object_to_json_string_ext (o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+  *json = sb_xstrdup (
+      json_object_to_json_string_ext (o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
   json_object_put (o);
   return 0;
 }
@@ -127,8 +136,8 @@ read_publish (json_object *o, sb_wsconfig *c)
       json_object *p = json_object_array_get_idx (a, i), *udp;
       snprintf (c->publish[i].host_ip, sizeof (c->publish[i].host_ip), "%s",
                 get_str (p, "host_ip") ? get_str (p, "host_ip") : "127.0.0.1");
-      c->publish[i].host_port = (uint16_t) get_int (p, "host_port");
-      c->publish[i].port = (uint16_t) get_int (p, "port");
+      c->publish[i].host_port = (uint16_t)get_int (p, "host_port");
+      c->publish[i].port = (uint16_t)get_int (p, "port");
       c->publish[i].udp = json_object_object_get_ex (p, "udp", &udp) && json_object_get_boolean (udp);
     }
 }
@@ -145,8 +154,8 @@ sb_wsconfig_from_json (const char *json, sb_wsconfig *c, sb_err **err)
       return sb_error (err, 0, "the workspace's recorded settings are not valid JSON");
     }
   c->user = sb_xstrdup (get_str (o, "user") ? get_str (o, "user") : "root");
-  c->uid = (uint32_t) get_int (o, "uid");
-  c->gid = (uint32_t) get_int (o, "gid");
+  c->uid = (uint32_t)get_int (o, "uid");
+  c->gid = (uint32_t)get_int (o, "gid");
   c->home = sb_xstrdup (get_str (o, "home") ? get_str (o, "home") : "/root");
   c->cpus = json_object_object_get_ex (o, "cpus", &v) ? json_object_get_double (v) : 0;
   c->memory = get_int (o, "memory");
@@ -227,8 +236,8 @@ build_mounts (const sb_wsconfig *c, const sb_ws_paths *p)
     }
   json_object_array_add (a, mount_obj ("/projects", "bind", p->projects, rw));
   for (size_t i = 0; i < c->n_volumes; i++)
-    json_object_array_add (a, mount_obj (c->volumes[i].dest, "bind", c->volumes[i].source,
-                                         c->volumes[i].ro ? ro : rw));
+    json_object_array_add (
+        a, mount_obj (c->volumes[i].dest, "bind", c->volumes[i].source, c->volumes[i].ro ? ro : rw));
   return a;
 }
 
@@ -239,7 +248,7 @@ build_process (const sb_wsconfig *c)
   json_object *user = json_object_new_object ();
   json_object *caps = json_object_new_object ();
   json_object *args = json_object_new_array ();
-  json_object *env = strings ((const char *const *) c->env);
+  json_object *env = strings ((const char *const *)c->env);
 
   json_object_object_add (proc, "terminal", json_object_new_boolean (0));
   json_object_object_add (user, "uid", json_object_new_int (0));
@@ -247,7 +256,8 @@ build_process (const sb_wsconfig *c)
   json_object_object_add (proc, "user", user);
   json_object_array_add (args, json_object_new_string ("/run/sudobox/init"));
   json_object_object_add (proc, "args", args);
-  json_object_array_add (env, json_object_new_string ("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
+  json_object_array_add (
+      env, json_object_new_string ("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
   json_object_array_add (env, json_object_new_string ("container=sudobox"));
   json_object_object_add (proc, "env", env);
   add_str (proc, "cwd", "/");
@@ -272,7 +282,7 @@ build_resources (const sb_wsconfig *c)
   if (c->cpus > 0)
     {
       json_object *cpu = json_object_new_object ();
-      json_object_object_add (cpu, "quota", json_object_new_int64 ((int64_t) llround (c->cpus * CPU_PERIOD)));
+      json_object_object_add (cpu, "quota", json_object_new_int64 ((int64_t)llround (c->cpus * CPU_PERIOD)));
       json_object_object_add (cpu, "period", json_object_new_int64 (CPU_PERIOD));
       json_object_object_add (r, "cpu", cpu);
     }
@@ -323,7 +333,7 @@ sb_ws_spec_json (const sb_wsconfig *c, const sb_ws_paths *p, char **json, sb_err
   _cleanup_free_ char *upper = sb_xasprintf ("%s/upper", p->dir);
   _cleanup_free_ char *work = sb_xasprintf ("%s/work", p->dir);
 
-  (void) err;
+  (void)err;
   add_str (spec, "ociVersion", "1.1.0");
   add_str (root, "path", "rootfs");
   json_object_object_add (root, "readonly", json_object_new_boolean (0));
@@ -338,7 +348,8 @@ sb_ws_spec_json (const sb_wsconfig *c, const sb_ws_paths *p, char **json, sb_err
   add_str (ann, "run.sudobox.workspace", p->name);
   json_object_object_add (spec, "annotations", ann);
   json_object_object_add (spec, "linux", build_linux (c, p));
-  *json = sb_xstrdup (json_object_to_json_string_ext (spec, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+  *json = sb_xstrdup (
+      json_object_to_json_string_ext (spec, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
   json_object_put (spec);
   return 0;
 }
@@ -356,7 +367,7 @@ sb_parse_memory (const char *s, int64_t *out, sb_err **err)
     num[--n] = '\0';
   if (n > 1 && (u = strchr (units, num[n - 1] | 0x20)) != NULL)
     {
-      mult = (int64_t) 1 << (10 * (u - units + 1));
+      mult = (int64_t)1 << (10 * (u - units + 1));
       num[--n] = '\0';
     }
   if (sb_parse_i64 (num, &v) < 0 || v <= 0 || v > INT64_MAX / mult)
@@ -382,7 +393,7 @@ int
 sb_parse_count (const char *what, const char *s, int64_t *out, sb_err **err)
 {
   int64_t v;
-  if (sb_parse_i64 (s, &v) < 0 || v <= 0 || v > (int64_t) 1 << 32)
+  if (sb_parse_i64 (s, &v) < 0 || v <= 0 || v > (int64_t)1 << 32)
     return sb_error (err, 0, "%s \"%s\": expected a positive whole number", what, s);
   *out = v;
   return 0;

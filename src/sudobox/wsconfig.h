@@ -23,15 +23,15 @@ typedef struct sb_wsconfig
   char *user; /* name inside, e.g. "dev" */
   uint32_t uid, gid;
   char *home;
-  double cpus;     /* 0: no limit */
-  int64_t memory;  /* bytes, 0: no limit */
-  int64_t pids;    /* 0: no limit */
+  double cpus;    /* 0: no limit */
+  int64_t memory; /* bytes, 0: no limit */
+  int64_t pids;   /* 0: no limit */
   sb_volume *volumes;
   size_t n_volumes;
   sb_publish *publish;
   size_t n_publish;
-  char **env;     /* K=V, NULL-terminated or NULL */
-  bool network;   /* slirp (true) or none */
+  char **env;   /* K=V, NULL-terminated or NULL */
+  bool network; /* slirp (true) or none */
   char *hostname;
   char *isolation;
 } sb_wsconfig;
@@ -44,10 +44,10 @@ void sb_wsconfig_release (sb_wsconfig *c);
 typedef struct sb_ws_paths
 {
   const char *name;
-  const char *image_rootfs;  /* the image's directory (lower layer) */
-  const char *dir;           /* ROOT/workspaces/NAME */
-  const char *projects;      /* ROOT/volumes/NAME-projects */
-  const char *init;          /* the sudobox-init binary on the host */
+  const char *image_rootfs; /* the image's directory (lower layer) */
+  const char *dir;          /* ROOT/workspaces/NAME */
+  const char *projects;     /* ROOT/volumes/NAME-projects */
+  const char *init;         /* the sudobox-init binary on the host */
   uint32_t id_first;
   const char *cgroup_path;
 } sb_ws_paths;

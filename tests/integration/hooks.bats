@@ -11,7 +11,10 @@ load ../lib/helpers
 add_hooks() {
     HOOKDIR=$(mktemp -d /tmp/sbhooks.XXXXXX)
     SB_CLEANUP+=("$HOOKDIR")
+    # Hooks run as host root or as the container's mapped root: both write.
+    touch "$HOOKDIR/log"
     chmod 0777 "$HOOKDIR"
+    chmod 0666 "$HOOKDIR/log"
     SB_HOOKDIR=$HOOKDIR SB_KINDS="$*" spec_edit "$BUNDLE" '
 import os
 d = os.environ["SB_HOOKDIR"]

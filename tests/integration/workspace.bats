@@ -13,7 +13,7 @@ setup_file() {
     export WSROOT
     WSROOT=$(mktemp -d /tmp/sbws.XXXXXX)
     chmod 700 "$WSROOT"
-    "$SUDOBOX" --root "$WSROOT/state" image build img >"$WSROOT/build.log" 2>&1
+    "$SUDOBOX" --root "$WSROOT/state" image build img --include procps >"$WSROOT/build.log" 2>&1
 }
 
 teardown_file() {
