@@ -158,21 +158,25 @@ spawn_monitor (sb_mgr *m, const char *name, sb_err **err)
 
   if (pipe2 (p, O_CLOEXEC) < 0)
     return sb_error (err, errno, "pipe");
+  /* Forked twice: the monitor belongs to init (or the caller's subreaper),
+     not to this short-lived command, so no one leaves it a zombie.  */
   pid = fork ();
   if (pid < 0)
     return sb_error (err, errno, "fork the monitor");
   if (pid == 0)
     {
       close (p[0]);
-      sb_monitor_main (m, name, p[1]);
+      if (fork () == 0)
+        sb_monitor_main (m, name, p[1]);
+      _exit (0);
     }
   close (p[1]);
+  waitpid (pid, NULL, 0);
   n = sb_read_all (p[0], buf, sizeof (buf) - 1);
   close (p[0]);
   if (n > 0)
     {
       buf[n] = '\0';
-      waitpid (pid, NULL, 0);
       return sb_error (err, 0, "start workspace \"%s\": %s", name, buf);
     }
   return 0;
