@@ -9,16 +9,16 @@ DESTDIR ?=
 # Debian packages: building, testing, benchmarking.
 BUILD_DEPS = meson ninja-build pkg-config gcc libjson-c-dev libseccomp-dev libcap-dev \
              libsqlite3-dev libfuse3-dev libmnl-dev libarchive-dev
-TEST_DEPS = bats mmdebstrap uidmap procps util-linux python3 runc crun bubblewrap \
-            clang libclang-rt-14-dev binutils tmux
+RUN_DEPS = mmdebstrap slirp4netns uidmap
+TEST_DEPS = bats procps util-linux python3 runc crun bubblewrap clang libclang-rt-14-dev binutils tmux
 STAMP = .cache/deps-installed
 
-.PHONY: all deps build build-asan test unit integration demo bench fuzz install uninstall clean format
+.PHONY: all deps build build-asan test unit integration demo demo-runc bench fuzz install uninstall clean format
 
 all: build
 
 $(STAMP):
-	./tools/install-deps.sh $(BUILD_DEPS) $(TEST_DEPS)
+	./tools/install-deps.sh $(BUILD_DEPS) $(RUN_DEPS) $(TEST_DEPS)
 	mkdir -p .cache && touch $@
 
 deps: $(STAMP)
@@ -46,6 +46,9 @@ integration: build
 	BUILD=$(BUILD) ./tests/run.sh integration
 
 demo: build
+	./tools/demo.sh $(BUILD)/src/sudobox/sudobox
+
+demo-runc: build
 	./tools/demo-runc.sh $(BUILD)/src/runc/sudobox-runc
 
 bench: build
