@@ -156,3 +156,80 @@ firsts = sorted(w["hostIdFirst"] for w in json.load(sys.stdin) if w["name"].star
 assert len(firsts) == 20, firsts
 assert all(b - a >= 65536 for a, b in zip(firsts, firsts[1:])), firsts'
 }
+
+cg_dir() {
+    local ws=$1 ctrl=$2 first
+    first=$(sb inspect "$ws" | python3 -c 'import json,sys; print(json.load(sys.stdin)["hostIdFirst"])')
+    if [ -d "/sys/fs/cgroup/$ctrl" ]; then echo "/sys/fs/cgroup/$ctrl/sudobox/ws-$first-$ws"; else echo "/sys/fs/cgroup/sudobox/ws-$first-$ws"; fi
+}
+
+@test "limits become cgroup limits; env, workdir, user, volumes reach the workspace" {
+    WS_NAMES=lim
+    mkdir -p "$WSROOT/shared"
+    echo from-host >"$WSROOT/shared/file"
+    sb create lim --image img --memory 512M --cpus 1 --pids 200 --env FOO=bar \
+        --volume "$WSROOT/shared:/mnt/shared:ro" --hostname limhost
+    sb start lim
+    [ "$(cat "$(cg_dir lim memory)/memory.limit_in_bytes")" = 536870912 ]
+    [ "$(cat "$(cg_dir lim pids)/pids.max")" = 200 ]
+    [ "$(cat "$(cg_dir lim cpu)/cpu.cfs_quota_us")" = 100000 ]
+    run sb exec lim -- sh -c 'echo $FOO; hostname; cat /mnt/shared/file; touch /mnt/shared/x 2>&1 || echo ro'
+    [ "${lines[0]}" = bar ]
+    [ "${lines[1]}" = limhost ]
+    [ "${lines[2]}" = from-host ]
+    [ "${lines[-1]}" = ro ]
+    run sb exec --workdir /tmp --env X=1 lim -- sh -c 'pwd; echo $X; id -un'
+    [ "$output" = "$(printf '/tmp\n1\ndev')" ]
+    run sb exec --user root lim -- id -u
+    [ "$output" = 0 ]
+    grep -q limhost "$WSROOT/state/workspaces/lim/etc/hosts"
+}
+
+@test "network: outbound works, host loopback is not reachable, --publish forwards, --network none" {
+    WS_NAMES="net nonet"
+    port=$((20000 + RANDOM % 10000))
+    hport=$((30000 + RANDOM % 10000))
+    python3 -c 'import socket,sys,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(5); time.sleep(60)' "$hport" &
+    hostsrv=$!
+    sb create net --image img --publish "127.0.0.1:$port:8080"
+    sb start net
+    # A tiny server inside (perl is in every Debian image).
+    sb exec net -- sh -c 'perl -MIO::Socket::INET -e '"'"'$s=IO::Socket::INET->new(LocalPort=>8080,Listen=>5,ReuseAddr=>1) or die; while($c=$s->accept){print $c "hello-from-ws\n"; close $c}'"'"' >/dev/null 2>&1 &'
+    sleep 0.5
+    run python3 -c 'import socket,sys; s=socket.create_connection(("127.0.0.1", int(sys.argv[1])), 3); print(s.recv(100).decode().strip())' "$port"
+    [ "$output" = hello-from-ws ]
+    # The host's loopback service is not reachable from inside.
+    run sb exec net -- bash -c "exec 3<>/dev/tcp/10.0.2.2/$hport && echo connected"
+    [[ "$output" != *connected* ]]
+    run sb exec net -- bash -c "exec 3<>/dev/tcp/127.0.0.1/$hport && echo connected"
+    [[ "$output" != *connected* ]]
+    # A taken host port is refused at create.
+    run sb create nonet --image img --publish "127.0.0.1:$hport:80"
+    [ "$status" -ne 0 ]; [[ "$output" == *"already in use"* ]]
+    sb create nonet --image img --network none
+    sb start nonet
+    run sb exec nonet -- cat /proc/net/dev
+    [[ "$output" != *tap0* ]]
+    kill "$hostsrv"
+}
+
+@test "restart, logs and inspect" {
+    WS_NAMES=rs
+    sb create rs --image img
+    sb start rs
+    pid1=$(sb inspect rs | python3 -c 'import json,sys; print(json.load(sys.stdin)["monitorPid"])')
+    sb restart rs
+    pid2=$(sb inspect rs | python3 -c 'import json,sys; print(json.load(sys.stdin)["monitorPid"])')
+    [ "$pid1" != "$pid2" ]
+    run sb start rs
+    [ "$status" -ne 0 ]; [[ "$output" == *"already running"* ]]
+    run sb logs rs
+    [ "$status" -eq 0 ]
+    run sb stop rs
+    [ "$status" -eq 0 ]
+    run sb stop rs
+    [ "$status" -ne 0 ]; [[ "$output" == *"not running"* ]]
+    run sb rm rs
+    [ "$status" -eq 0 ]
+}
