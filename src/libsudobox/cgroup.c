@@ -777,6 +777,14 @@ sb_cgroup_enter (sb_cgroup *cg, pid_t pid, sb_err **err)
   return 0;
 }
 
+int
+sb_cgroup_open_fd (sb_cgroup *cg)
+{
+  if (cg->mode != SB_CGROUP_UNIFIED || cg->n_hiers != 1)
+    return -1;
+  return open (cg->hiers[0].dir, O_DIRECTORY | O_PATH | O_CLOEXEC);
+}
+
 static int
 signal_all (sb_cgroup *cg, int sig, sb_err **err)
 {

@@ -40,6 +40,10 @@ const char *sb_cgroup_path (const sb_cgroup *cg);
 enum sb_cgroup_mode sb_cgroup_get_mode (const sb_cgroup *cg);
 
 int sb_cgroup_enter (sb_cgroup *cg, pid_t pid, sb_err **err);
+/* On the unified hierarchy, an fd of the container's cgroup for
+   clone3(CLONE_INTO_CGROUP): a child born there needs no migration, which
+   costs an RCU grace period per write to cgroup.procs.  -1 on v1.  */
+int sb_cgroup_open_fd (sb_cgroup *cg);
 int sb_cgroup_update (sb_cgroup *cg, const sb_resources *res, sb_err **err);
 int sb_cgroup_freeze (sb_cgroup *cg, bool frozen, sb_err **err);
 int sb_cgroup_is_frozen (sb_cgroup *cg, bool *frozen, sb_err **err);

@@ -46,7 +46,8 @@ typedef struct creation
   int listen_fd;
   int rootfs_dir;
   pid_t stage1, init;
-  int console_master; /* kept for a foreground run with a terminal */
+  bool stage1_in_cgroup; /* born there by clone3: no migration needed */
+  int console_master;    /* kept for a foreground run with a terminal */
   bool keep_console;
 } creation;
 
@@ -55,6 +56,24 @@ annotation_is (const sb_spec *spec, const char *key, const char *value)
 {
   const char *v = sb_spec_annotation (spec, key);
   return v && strcmp (v, value) == 0 ? v : NULL;
+}
+
+bool
+sb_spec_needs_sealed_runtime (const sb_spec *spec)
+{
+  const sb_namespace *user = &spec->linux.namespaces[SB_NS_USER];
+
+  if (!user->present)
+    return annotation_is (spec, SB_ANNOT_USERNS, "host") != NULL;
+  if (user->path != NULL)
+    return true;
+  for (size_t i = 0; i < spec->linux.n_uid_mappings; i++)
+    {
+      const sb_idmap *m = &spec->linux.uid_mappings[i];
+      if (m->host_id == 0 || (uint64_t)m->host_id + m->size > UINT32_MAX)
+        return true;
+    }
+  return false;
 }
 
 static void
@@ -507,7 +526,7 @@ drive_init (creation *c, sb_err **err)
 {
   sb_sync_msg m;
 
-  if (sb_cgroup_enter (c->cg, c->stage1, err) < 0)
+  if (!c->stage1_in_cgroup && sb_cgroup_enter (c->cg, c->stage1, err) < 0)
     return -1;
   if (sb_sync_send (c->sync, SB_SYNC_GO, 0, -1, NULL) < 0)
     return sb_error (err, errno, "sync");
@@ -558,9 +577,11 @@ spawn_init (creation *c, sb_err **err)
                        .listen_fd = c->listen_fd,
                        .cgroup_path = sb_cgroup_path (c->cg),
                        .cgroup_unified = c->cg_mode == SB_CGROUP_UNIFIED };
+  _cleanup_close_ int cgfd = sb_cgroup_open_fd (c->cg);
+
   if (chdir (c->o->bundle) < 0)
     return sb_error (err, errno, "chdir to the bundle `%s`", c->o->bundle);
-  c->stage1 = fork ();
+  c->stage1 = sb_fork_into_cgroup (cgfd, &c->stage1_in_cgroup);
   if (c->stage1 < 0)
     return sb_error (err, errno, "fork");
   if (c->stage1 == 0)

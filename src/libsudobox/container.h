@@ -57,6 +57,12 @@ typedef struct sb_exec_opts
   int preserve_fds;
 } sb_exec_opts;
 
+/* CVE-2019-5736: whether the runtime must run from a sealed copy of its
+   binary before entering this container.  Only when processes inside could
+   have host root's permissions over the binary: no user namespace, or one
+   that maps host uid 0.  The automatic user namespace never does.  */
+bool sb_spec_needs_sealed_runtime (const sb_spec *spec);
+
 int sb_container_create (const sb_create_opts *o, sb_err **err);
 int sb_container_start (const char *root, const char *id, sb_err **err);
 /* create + start; when !detach waits for the container and deletes it, the

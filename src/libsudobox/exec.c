@@ -111,6 +111,7 @@ typedef struct exec_job
   sb_cgroup *cg;
   int init_pidfd;
   pid_t init_pid;
+  bool in_cgroup; /* stage 1 was born in the container's cgroup */
   int sync[2];
 } exec_job;
 
@@ -156,7 +157,7 @@ exec_stage1 (exec_job *j)
   /* Non-dumpable: processes in the container cannot open our
      /proc/PID/exe or memory while we run runtime code among them.  */
   prctl (PR_SET_DUMPABLE, 0);
-  if (j->cg && sb_cgroup_enter (j->cg, getpid (), &err) < 0)
+  if (j->cg && !j->in_cgroup && sb_cgroup_enter (j->cg, getpid (), &err) < 0)
     exec_fail (sync, err);
   if (setns (j->init_pidfd, ns_flags_to_join (j->init_pid)) < 0)
     {
@@ -251,12 +252,13 @@ static int
 run_exec (exec_job *j, int *exit_code, sb_err **err)
 {
   _cleanup_close_ int master = -1;
+  _cleanup_close_ int cgfd = j->cg ? sb_cgroup_open_fd (j->cg) : -1;
   pid_t stage1, pid = 0;
   int ret;
 
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, j->sync) < 0)
     return sb_error (err, errno, "socketpair");
-  stage1 = fork ();
+  stage1 = sb_fork_into_cgroup (cgfd, &j->in_cgroup);
   if (stage1 < 0)
     return sb_error (err, errno, "fork");
   if (stage1 == 0)

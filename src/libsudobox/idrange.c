@@ -287,14 +287,12 @@ slot_create (int dfd, const char *root_dir, uint32_t first, const char *owner, s
   fd = openat (dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
     return sb_error (err, errno, "create `%s/idranges/%s`", root_dir, name);
-  if (sb_write_all (fd, owner, strlen (owner)) < 0 || fsync (fd) < 0)
+  if (sb_write_all (fd, owner, strlen (owner)) < 0)
     {
       int saved = errno;
       unlinkat (dfd, name, 0);
       return sb_error (err, saved, "write `%s/idranges/%s`", root_dir, name);
     }
-  if (fsync (dfd) < 0)
-    return sb_error (err, errno, "fsync `%s/idranges`", root_dir);
   return 0;
 }
 
@@ -349,8 +347,6 @@ sb_idrange_free (const char *root_dir, const char *owner, sb_err **err)
       if (unlinkat (dfd, name, 0) < 0 && errno != ENOENT)
         return sb_error (err, errno, "remove `%s/idranges/%s`", root_dir, name);
     }
-  if (fsync (dfd) < 0)
-    return sb_error (err, errno, "fsync `%s/idranges`", root_dir);
   return 0;
 }
 

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <linux/sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -174,7 +176,7 @@ sb_read_fd (int fd, size_t max, char **out, size_t *len, sb_err **err)
         return sb_error (err, errno, "read");
       if (r == 0)
         break;
-      used += (size_t) r;
+      used += (size_t)r;
       if (used > max)
         return sb_error (err, 0, "larger than %zu bytes", max);
       if (used == cap)
@@ -220,7 +222,7 @@ sb_write_file_atomic (const char *path, const char *data, size_t len, mode_t mod
   _cleanup_close_ int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0)
     return sb_error (err, errno, "create `%s`", tmp);
-  if (sb_write_all (fd, data, len) < 0 || fsync (fd) < 0)
+  if (sb_write_all (fd, data, len) < 0)
     {
       int saved = errno;
       unlink (tmp);
@@ -508,4 +510,24 @@ sb_unix_listen (const char *path, sb_err **err)
   if (bind (fd, (struct sockaddr *)&addr, sizeof (addr)) < 0 || listen (fd, 1) < 0)
     return sb_error (err, errno, "listen on `%s`", path);
   return sb_steal_fd (&fd);
+}
+
+pid_t
+sb_fork_into_cgroup (int cgroup_fd, bool *joined)
+{
+  struct clone_args args
+      = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)cgroup_fd };
+  pid_t pid;
+
+  *joined = false;
+  if (cgroup_fd >= 0)
+    {
+      pid = (pid_t)syscall (SYS_clone3, &args, sizeof (args));
+      if (pid >= 0)
+        {
+          *joined = true;
+          return pid;
+        }
+    }
+  return fork ();
 }

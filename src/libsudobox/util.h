@@ -51,7 +51,9 @@ void sb_strv_append (char ***v, const char *s);
 int sb_read_fd (int fd, size_t max, char **out, size_t *len, sb_err **err);
 int sb_read_file_at (int dirfd, const char *path, size_t max, char **out, size_t *len, sb_err **err);
 /* Writes data to path atomically: a temporary file in the same directory,
-   fsync, rename.  */
+   then rename, so a reader (or a runtime killed midway) sees the old or the
+   new content.  No fsync: the runtime's state describes live processes,
+   which do not outlive a machine crash either.  */
 int sb_write_file_atomic (const char *path, const char *data, size_t len, mode_t mode, sb_err **err);
 /* Writes a string to an existing file (procfs, sysfs, cgroupfs knobs).  */
 int sb_write_file_at (int dirfd, const char *path, const char *data, sb_err **err);
@@ -73,6 +75,11 @@ int sb_mkdir_in_root (int rootfd, const char *path, mode_t mode, sb_err **err);
 /* Parses a whole decimal integer; no trailing garbage, no overflow.  */
 int sb_parse_i64 (const char *s, int64_t *out);
 int sb_parse_u64 (const char *s, uint64_t *out);
+
+/* fork(), or clone3 with CLONE_INTO_CGROUP when cgroup_fd >= 0 (falls back
+   to fork when the kernel refuses it).  Returns like fork; *joined says
+   whether the child was born in the cgroup.  */
+pid_t sb_fork_into_cgroup (int cgroup_fd, bool *joined);
 
 /* Closes every fd >= from except those listed.  */
 int sb_close_fds_from (int from, const int *keep, size_t nkeep);

@@ -5,7 +5,6 @@
 
 #include "cli.h"
 #include "log.h"
-#include "selfexe.h"
 #include "util.h"
 
 static void
@@ -35,14 +34,6 @@ find_command (const char *name)
     if (strcmp (c->name, name) == 0)
       return c;
   return NULL;
-}
-
-/* Commands that run code among the container's processes execute from a
-   sealed copy of the binary (CVE-2019-5736).  */
-static bool
-enters_container (const char *name)
-{
-  return strcmp (name, "create") == 0 || strcmp (name, "run") == 0 || strcmp (name, "exec") == 0;
 }
 
 int
@@ -129,11 +120,7 @@ main (int argc, char **argv)
                             "use the cgroupfs manager (drop --systemd-cgroup)");
       return 1;
     }
-  if (enters_container (cmd->name) && sb_selfexe_ensure_sealed (argv, &err) < 0)
-    {
-      sb_log (SB_LOG_ERROR, "%s", err->msg);
-      return 1;
-    }
+  g.argv = argv;
   if (cmd->run (&g, argc - optind, argv + optind, &exit_code, &err) < 0)
     {
       sb_log (SB_LOG_ERROR, "%s", err ? err->msg : "failed");

@@ -13,7 +13,6 @@ typedef struct mgr_command
   const char *name;
   const char *usage;
   const char *summary;
-  bool needs_sealed; /* runs runtime code among a workspace's processes */
   int (*run) (sb_mgr *m, int argc, char **argv, int *exit_code, sb_err **err);
 } mgr_command;
 

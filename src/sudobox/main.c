@@ -6,7 +6,6 @@
 
 #include "cli.h"
 #include "log.h"
-#include "selfexe.h"
 #include "util.h"
 
 bool
@@ -111,19 +110,6 @@ main (int argc, char **argv)
     {
       printf ("Usage: sudobox %s %s\n  %s\n", cmd->name, cmd->usage, cmd->summary);
       return 0;
-    }
-  /* Found through /proc/self/exe, which names the sealed copy after the
-     re-execution below: look it up first and pass it on.  */
-  if (cmd->needs_sealed && getenv ("SUDOBOX_INIT") == NULL)
-    {
-      _cleanup_free_ char *init = NULL;
-      if (sb_mgr_init_path (&init, NULL) == 0)
-        setenv ("SUDOBOX_INIT", init, 1);
-    }
-  if (cmd->needs_sealed && sb_selfexe_ensure_sealed (argv, &err) < 0)
-    {
-      fprintf (stderr, "sudobox: %s\n", err->msg);
-      return 1;
     }
   if (sb_mgr_open (root, &m, &err) < 0 || (strcmp (cmd->name, "gc") != 0 && sb_mgr_gc (m, NULL, &err) < 0))
     {

@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""Workspace-manager benchmarks, driven by bench/workspace.sh.
+
+  ws_bench.py startup N SUDOBOX ROOT IMAGE [PODMAN_CMD | --skip REASON]
+      `sudobox run --rm IMAGE -- true` against PODMAN_CMD (a shell-style
+      command line), interleaved; target: podman/sudobox >= 10x.
+  ws_bench.py create N SUDOBOX ROOT BIG_IMAGE SMALL_IMAGE
+      create + start (stop + rm untimed) on two image sizes; target: the
+      big/small ratio of medians within 10% of 1.
+  ws_bench.py exec N SUDOBOX ROOT IMAGE RUNC_CMD
+      `sudobox exec WS -- true` into a started workspace against RUNC_CMD
+      (`runc exec` into a running container); target: sudobox/runc <= 1.5x.
+  ws_bench.py memory COUNT SUDOBOX ROOT IMAGE
+      VmRSS and PSS of the monitor and its slirp4netns for COUNT idle
+      workspaces; target: RSS <= 2 MiB per workspace.
+
+Times are wall clock of the whole command (fork+exec included), measured by
+bench.py's timed(); each benchmark drops one warm-up round.
+"""
+import json
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench import p90, timed  # noqa: E402
+
+WARMUP = 1
+# An idle workspace: long enough after start for the monitor and slirp4netns
+# to have finished their setup work and touched every page they will touch.
+SETTLE_S = 2.0
+
+
+def sudobox(sb, root, *args):
+    return [sb, "--root", root] + list(args)
+
+
+def quiet(argv):
+    """Runs an untimed step; failures raise with the command's last error line."""
+    timed(argv)
+
+
+def row(name, xs, ref):
+    med = statistics.median(xs)
+    ratio = "%9.2fx" % (med / ref) if ref else "%10s" % "-"
+    return "%-22s %4d %9.2f %9.2f %9.2f %s" % (name, len(xs), med, p90(xs), min(xs), ratio)
+
+
+def header(ratio_label):
+    return "%-22s %4s %9s %9s %9s %10s" % ("", "N", "median", "p90", "min", ratio_label)
+
+
+def interleaved(n, cmds):
+    """cmds: [(name, argv_factory(round))]; the starting command rotates."""
+    samples = {name: [] for name, _ in cmds}
+    failed = {}
+    for rnd in range(-WARMUP, n):
+        for k in range(len(cmds)):
+            name, argv = cmds[(rnd + k) % len(cmds)]
+            if name in failed:
+                continue
+            try:
+                ms = timed(argv(rnd + WARMUP))
+            except RuntimeError as e:
+                failed[name] = str(e)
+                continue
+            if rnd >= 0:
+                samples[name].append(ms)
+    return samples, failed
+
+
+def verdict(ok, what):
+    return "target %s: %s" % (what, "met" if ok else "NOT met")
+
+
+def bench_startup(n, sb, root, image, podman, skip):
+    cmds = [("sudobox run --rm", lambda i: sudobox(sb, root, "run", "--rm", image, "--", "true"))]
+    if podman:
+        cmds.append(("podman run --rm", lambda i: shlex.split(podman)))
+    samples, failed = interleaved(n, cmds)
+    print("1. run --rm of `true` on the Debian image, %d interleaved rounds (ms)" % n)
+    print(header("vs sudobox"))
+    if "sudobox run --rm" in failed:
+        print("%-22s failed: %s" % ("sudobox run --rm", failed["sudobox run --rm"]))
+        return 1
+    ref = statistics.median(samples["sudobox run --rm"])
+    print(row("sudobox run --rm", samples["sudobox run --rm"], ref))
+    if skip:
+        print("%-22s skipped: %s" % ("podman run --rm", skip))
+        return 0
+    if "podman run --rm" in failed:
+        print("%-22s failed: %s" % ("podman run --rm", failed["podman run --rm"]))
+        return 1
+    print(row("podman run --rm", samples["podman run --rm"], ref))
+    speedup = statistics.median(samples["podman run --rm"]) / ref
+    print(verdict(speedup >= 10, "sudobox >= 10x faster than podman (%.1fx)" % speedup))
+    return 0
+
+
+def bench_create(n, sb, root, big, small):
+    total = {"big": [], "small": []}
+    create = {"big": [], "small": []}
+    for rnd in range(-WARMUP, n):
+        order = [("big", big), ("small", small)]
+        if rnd % 2:
+            order.reverse()
+        for label, image in order:
+            ws = "cs-%s-%d" % (label, rnd + WARMUP)
+            try:
+                c = timed(sudobox(sb, root, "create", ws, "--image", image))
+                s = timed(sudobox(sb, root, "start", ws))
+            finally:
+                subprocess.call(sudobox(sb, root, "rm", "--force", "--volumes", ws),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if rnd >= 0:
+                create[label].append(c)
+                total[label].append(c + s)
+    ref = statistics.median(total["small"])
+    print("2. create + start on a big (%s) vs a small (%s) image, %d interleaved rounds (ms)" % (big, small, n))
+    print(header("vs small"))
+    for label in ("big", "small"):
+        print(row("create+start, %s" % label, total[label], ref))
+    for label in ("big", "small"):
+        print(row("  create only, %s" % label, create[label], statistics.median(create["small"])))
+    ratio = statistics.median(total["big"]) / ref
+    print(verdict(abs(ratio - 1) <= 0.10, "big/small within 10%% (%.2fx)" % ratio))
+    return 0
+
+
+def bench_exec(n, sb, root, image, runc_cmd):
+    ws = "exec-bench"
+    quiet(sudobox(sb, root, "create", ws, "--image", image))
+    try:
+        quiet(sudobox(sb, root, "start", ws))
+        cmds = [("sudobox exec", lambda i: sudobox(sb, root, "exec", ws, "--", "true")),
+                ("runc exec", lambda i: shlex.split(runc_cmd))]
+        samples, failed = interleaved(n, cmds)
+    finally:
+        subprocess.call(sudobox(sb, root, "rm", "--force", "--volumes", ws),
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    print("3. exec of `true` into a running workspace / container, %d interleaved rounds (ms)" % n)
+    print(header("vs runc"))
+    for name in failed:
+        print("%-22s failed: %s" % (name, failed[name]))
+    if failed:
+        return 1
+    ref = statistics.median(samples["runc exec"])
+    for name, _ in cmds:
+        print(row(name, samples[name], ref))
+    ratio = statistics.median(samples["sudobox exec"]) / ref
+    print(verdict(ratio <= 1.5, "sudobox exec <= 1.5x runc exec (%.2fx)" % ratio))
+    return 0
+
+
+def proc_kib(pid):
+    """(VmRSS, Pss) in KiB: Pss splits each shared page among its users."""
+    with open("/proc/%d/status" % pid) as f:
+        rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+    with open("/proc/%d/smaps_rollup" % pid) as f:
+        pss = next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+    return rss, pss
+
+
+def children(pid):
+    """{comm: pid} of pid's children."""
+    out = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # comm may hold spaces: the fields after it start past the last ')'.
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        if int(stat[stat.rindex(")") + 2:].split()[1]) == pid:
+            out[comm] = int(entry)
+    return out
+
+
+def measure_workspace(sb, root, ws):
+    info = json.loads(subprocess.check_output(sudobox(sb, root, "inspect", ws)))
+    mon = info["monitorPid"]
+    kids = children(mon)
+    if "slirp4netns" not in kids:
+        raise RuntimeError("workspace %s: monitor %d has no slirp4netns child (children: %s)" %
+                           (ws, mon, ", ".join(sorted(kids)) or "none"))
+    inits = [pid for comm, pid in kids.items() if comm != "slirp4netns"]
+    return {"monitor": proc_kib(mon), "slirp4netns": proc_kib(kids["slirp4netns"]),
+            "init": proc_kib(inits[0]) if inits else None}
+
+
+def bench_memory(count, sb, root, image):
+    names = ["mem-%d" % i for i in range(count)]
+    try:
+        for ws in names:
+            quiet(sudobox(sb, root, "create", ws, "--image", image))
+            quiet(sudobox(sb, root, "start", ws))
+        time.sleep(SETTLE_S)
+        got = [measure_workspace(sb, root, ws) for ws in names]
+    finally:
+        for ws in names:
+            subprocess.call(sudobox(sb, root, "rm", "--force", "--volumes", ws),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    comps = {
+        "monitor": [g["monitor"] for g in got],
+        "slirp4netns": [g["slirp4netns"] for g in got],
+        "monitor + slirp4netns": [(g["monitor"][0] + g["slirp4netns"][0], g["monitor"][1] + g["slirp4netns"][1])
+                                  for g in got],
+    }
+    inits = [g["init"] for g in got if g["init"]]
+    print("4. host memory per idle workspace, %d workspace(s) started, %.0f s idle (KiB)" % (count, SETTLE_S))
+    print("%-22s %4s %9s %9s %9s %9s %10s" % ("", "N", "RSS med", "RSS p90", "PSS med", "PSS p90", "RSS/2MiB"))
+    for name, xs in list(comps.items()) + ([("(init, in the ws)", inits)] if inits else []):
+        rss = [x[0] for x in xs]
+        pss = [x[1] for x in xs]
+        print("%-22s %4d %9d %9d %9d %9d %9.2fx" % (name, len(xs), statistics.median(rss), p90(rss),
+                                                    statistics.median(pss), p90(pss),
+                                                    statistics.median(rss) / 2048))
+    rss_total = statistics.median([x[0] for x in comps["monitor + slirp4netns"]])
+    pss_total = statistics.median([x[1] for x in comps["monitor + slirp4netns"]])
+    print(verdict(rss_total <= 2048, "RSS of monitor + slirp4netns <= 2 MiB (%.2f MiB; PSS %.2f MiB)" %
+                  (rss_total / 1024, pss_total / 1024)))
+    return 0
+
+
+def main(argv):
+    try:
+        if len(argv) in (5, 6, 7) and argv[0] == "startup":
+            skip = argv[6] if len(argv) == 7 and argv[5] == "--skip" else None
+            podman = argv[5] if len(argv) == 6 else None
+            return bench_startup(int(argv[1]), argv[2], argv[3], argv[4], podman, skip)
+        if len(argv) == 6 and argv[0] == "create":
+            return bench_create(int(argv[1]), *argv[2:])
+        if len(argv) == 6 and argv[0] == "exec":
+            return bench_exec(int(argv[1]), *argv[2:])
+        if len(argv) == 5 and argv[0] == "memory":
+            return bench_memory(int(argv[1]), *argv[2:])
+    except (RuntimeError, subprocess.CalledProcessError, OSError) as e:
+        print("%s benchmark failed: %s" % (argv[0], e))
+        return 1
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
