@@ -70,7 +70,7 @@ cleanup() {
     for ws in $(sb image ls -q 2>/dev/null); do sb image rm "$ws" >/dev/null 2>&1; done
     runc --root "$work/runc" delete --force "$RUNC_ID" >/dev/null 2>&1
     if [ -n "$podman_ok" ]; then
-        podman rm --all --force >/dev/null 2>&1
+        podman rm --all --force --time 0 >/dev/null 2>&1
         podman rmi --all --force >/dev/null 2>&1
     fi
     # Podman's storage and netns mounts, and ours over the host paths,

@@ -43,6 +43,43 @@ def quiet(argv):
     timed(argv)
 
 
+class Runs:
+    """Samples and failures of one command.  A failed round is dropped and
+    counted (an intermittent failure is a finding, not a reason to lose the
+    run); three failures in a row mean it cannot run here, and it stops."""
+
+    GIVE_UP = 3
+
+    def __init__(self):
+        self.ms = []
+        self.failures = 0
+        self.streak = 0
+        self.last_error = ""
+
+    def alive(self):
+        return self.streak < self.GIVE_UP
+
+    def attempt(self, fn):
+        """fn()'s result, or None when it failed (counted)."""
+        try:
+            result = fn()
+        except RuntimeError as e:
+            self.failures += 1
+            self.streak += 1
+            self.last_error = str(e)
+            return None
+        self.streak = 0
+        return result
+
+    def problem(self):
+        """None when every round ran; else what to print instead of / after the row."""
+        if not self.ms:
+            return "failed: %s" % self.last_error
+        if self.failures:
+            return "%d round(s) failed, dropped; last: %s" % (self.failures, self.last_error)
+        return None
+
+
 def row(name, xs, ref):
     med = statistics.median(xs)
     ratio = "%9.2fx" % (med / ref) if ref else "%10s" % "-"
@@ -53,23 +90,28 @@ def header(ratio_label):
     return "%-22s %4s %9s %9s %9s %10s" % ("", "N", "median", "p90", "min", ratio_label)
 
 
+def report(name, runs, ref):
+    """Prints the row of runs (if it has samples) and its failures; 1 if any."""
+    if runs.ms:
+        print(row(name, runs.ms, ref))
+    if runs.problem():
+        print("%-22s %s" % (name if not runs.ms else "", runs.problem()))
+        return 1
+    return 0
+
+
 def interleaved(n, cmds):
-    """cmds: [(name, argv_factory(round))]; the starting command rotates."""
-    samples = {name: [] for name, _ in cmds}
-    failed = {}
+    """cmds: [(name, argv)]; every round runs each once, the first rotating."""
+    runs = {name: Runs() for name, _ in cmds}
     for rnd in range(-WARMUP, n):
         for k in range(len(cmds)):
             name, argv = cmds[(rnd + k) % len(cmds)]
-            if name in failed:
+            if not runs[name].alive():
                 continue
-            try:
-                ms = timed(argv(rnd + WARMUP))
-            except RuntimeError as e:
-                failed[name] = str(e)
-                continue
-            if rnd >= 0:
-                samples[name].append(ms)
-    return samples, failed
+            ms = runs[name].attempt(lambda: timed(argv))
+            if ms is not None and rnd >= 0:
+                runs[name].ms.append(ms)
+    return runs
 
 
 def verdict(ok, what):
@@ -77,57 +119,64 @@ def verdict(ok, what):
 
 
 def bench_startup(n, sb, root, image, podman, skip):
-    cmds = [("sudobox run --rm", lambda i: sudobox(sb, root, "run", "--rm", image, "--", "true"))]
+    cmds = [("sudobox run --rm", sudobox(sb, root, "run", "--rm", image, "--", "true"))]
     if podman:
-        cmds.append(("podman run --rm", lambda i: shlex.split(podman)))
-    samples, failed = interleaved(n, cmds)
+        cmds.append(("podman run --rm", shlex.split(podman)))
+    runs = interleaved(n, cmds)
     print("1. run --rm of `true` on the Debian image, %d interleaved rounds (ms)" % n)
     print(header("vs sudobox"))
-    if "sudobox run --rm" in failed:
-        print("%-22s failed: %s" % ("sudobox run --rm", failed["sudobox run --rm"]))
-        return 1
-    ref = statistics.median(samples["sudobox run --rm"])
-    print(row("sudobox run --rm", samples["sudobox run --rm"], ref))
+    sb_runs = runs["sudobox run --rm"]
+    ref = statistics.median(sb_runs.ms) if sb_runs.ms else None
+    rc = report("sudobox run --rm", sb_runs, ref)
     if skip:
         print("%-22s skipped: %s" % ("podman run --rm", skip))
-        return 0
-    if "podman run --rm" in failed:
-        print("%-22s failed: %s" % ("podman run --rm", failed["podman run --rm"]))
-        return 1
-    print(row("podman run --rm", samples["podman run --rm"], ref))
-    speedup = statistics.median(samples["podman run --rm"]) / ref
-    print(verdict(speedup >= 10, "sudobox >= 10x faster than podman (%.1fx)" % speedup))
-    return 0
+        return rc
+    pm_runs = runs["podman run --rm"]
+    rc |= report("podman run --rm", pm_runs, ref)
+    if ref and pm_runs.ms:
+        speedup = statistics.median(pm_runs.ms) / ref
+        print(verdict(speedup >= 10, "sudobox >= 10x faster than podman (%.1fx)" % speedup))
+    return rc
+
+
+def create_start(sb, root, ws, image):
+    """ms of create + start of ws, and of create alone; removed afterwards."""
+    try:
+        c = timed(sudobox(sb, root, "create", ws, "--image", image))
+        return c + timed(sudobox(sb, root, "start", ws)), c
+    finally:
+        subprocess.call(sudobox(sb, root, "rm", "--force", "--volumes", ws),
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def bench_create(n, sb, root, big, small):
-    total = {"big": [], "small": []}
+    runs = {"big": Runs(), "small": Runs()}
     create = {"big": [], "small": []}
     for rnd in range(-WARMUP, n):
         order = [("big", big), ("small", small)]
         if rnd % 2:
             order.reverse()
         for label, image in order:
+            if not runs[label].alive():
+                continue
             ws = "cs-%s-%d" % (label, rnd + WARMUP)
-            try:
-                c = timed(sudobox(sb, root, "create", ws, "--image", image))
-                s = timed(sudobox(sb, root, "start", ws))
-            finally:
-                subprocess.call(sudobox(sb, root, "rm", "--force", "--volumes", ws),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            if rnd >= 0:
-                create[label].append(c)
-                total[label].append(c + s)
-    ref = statistics.median(total["small"])
+            got = runs[label].attempt(lambda: create_start(sb, root, ws, image))
+            if got is not None and rnd >= 0:
+                runs[label].ms.append(got[0])
+                create[label].append(got[1])
     print("2. create + start on a big (%s) vs a small (%s) image, %d interleaved rounds (ms)" % (big, small, n))
     print(header("vs small"))
+    ref = statistics.median(runs["small"].ms) if runs["small"].ms else None
+    rc = 0
     for label in ("big", "small"):
-        print(row("create+start, %s" % label, total[label], ref))
+        rc |= report("create+start, %s" % label, runs[label], ref)
+    if not (runs["big"].ms and runs["small"].ms):
+        return 1
     for label in ("big", "small"):
         print(row("  create only, %s" % label, create[label], statistics.median(create["small"])))
-    ratio = statistics.median(total["big"]) / ref
+    ratio = statistics.median(runs["big"].ms) / ref
     print(verdict(abs(ratio - 1) <= 0.10, "big/small within 10%% (%.2fx)" % ratio))
-    return 0
+    return rc
 
 
 def bench_exec(n, sb, root, image, runc_cmd):
@@ -135,24 +184,19 @@ def bench_exec(n, sb, root, image, runc_cmd):
     quiet(sudobox(sb, root, "create", ws, "--image", image))
     try:
         quiet(sudobox(sb, root, "start", ws))
-        cmds = [("sudobox exec", lambda i: sudobox(sb, root, "exec", ws, "--", "true")),
-                ("runc exec", lambda i: shlex.split(runc_cmd))]
-        samples, failed = interleaved(n, cmds)
+        runs = interleaved(n, [("sudobox exec", sudobox(sb, root, "exec", ws, "--", "true")),
+                               ("runc exec", shlex.split(runc_cmd))])
     finally:
         subprocess.call(sudobox(sb, root, "rm", "--force", "--volumes", ws),
                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     print("3. exec of `true` into a running workspace / container, %d interleaved rounds (ms)" % n)
     print(header("vs runc"))
-    for name in failed:
-        print("%-22s failed: %s" % (name, failed[name]))
-    if failed:
-        return 1
-    ref = statistics.median(samples["runc exec"])
-    for name, _ in cmds:
-        print(row(name, samples[name], ref))
-    ratio = statistics.median(samples["sudobox exec"]) / ref
-    print(verdict(ratio <= 1.5, "sudobox exec <= 1.5x runc exec (%.2fx)" % ratio))
-    return 0
+    ref = statistics.median(runs["runc exec"].ms) if runs["runc exec"].ms else None
+    rc = report("sudobox exec", runs["sudobox exec"], ref) | report("runc exec", runs["runc exec"], ref)
+    if ref and runs["sudobox exec"].ms:
+        ratio = statistics.median(runs["sudobox exec"].ms) / ref
+        print(verdict(ratio <= 1.5, "sudobox exec <= 1.5x runc exec (%.2fx)" % ratio))
+    return rc
 
 
 def proc_kib(pid):
@@ -243,6 +287,8 @@ def main(argv):
     except (RuntimeError, subprocess.CalledProcessError, OSError) as e:
         print("%s benchmark failed: %s" % (argv[0], e))
         return 1
+    except KeyboardInterrupt:
+        return 130
     print(__doc__, file=sys.stderr)
     return 2
 
