@@ -36,6 +36,8 @@ fi
 [ -z "$unshare_net" ] || ip link set lo up
 
 . "$top/tests/lib/rootfs.sh"
+# ws_bench.py imports bench.py: no __pycache__ left in the source tree.
+export PYTHONDONTWRITEBYTECODE=1
 
 # Host paths podman (4.3, rootful) writes whatever its configuration says:
 # netns files, netavark's run directory, the image blob-info cache, runc's

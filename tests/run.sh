@@ -25,4 +25,4 @@ fi
 # ASan: leaks are errors; fork children that _exit skip the check anyway.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-exec prove --exec "$top/tests/tap-exec" --timer "${files[@]}"
+exec prove --exec "$top/tests/tap-exec" --timer --failures --comments "${files[@]}"

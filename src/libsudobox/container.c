@@ -547,6 +547,8 @@ drive_init (creation *c, sb_err **err)
   c->init = m.value;
   waitpid (c->stage1, NULL, 0);
   c->stage1 = 0;
+  if (sb_sync_send (c->sync, SB_SYNC_GO, 0, -1, NULL) < 0)
+    return sb_error (err, errno, "sync");
   if (set_oom_score (c, err) < 0 || send_premounts (c, err) < 0 || run_create_hooks (c, err) < 0)
     return -1;
   if (handle_console (c, err) < 0)

@@ -41,6 +41,12 @@ become_root (sb_err **err)
 static int
 receive_premounts (sb_init_ctx *ctx, int *rootfs_fd, int *fds, sb_err **err)
 {
+  sb_sync_msg go;
+
+  /* Stage 1 reports our pid on the same socket: speak only once the
+     runtime has it, or our message could overtake it.  */
+  if (sb_sync_expect (ctx->sync, SB_SYNC_GO, &go, err) < 0)
+    return -1;
   if (sb_sync_send (ctx->sync, SB_SYNC_MOUNTS, 0, -1, NULL) < 0)
     return sb_error (err, errno, "sync");
   for (;;)
