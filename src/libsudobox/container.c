@@ -47,6 +47,7 @@ typedef struct creation
   int rootfs_dir;
   pid_t stage1, init;
   bool stage1_in_cgroup; /* born there by clone3: no migration needed */
+  bool direct;           /* the init was cloned straight into its namespaces */
   int console_master;    /* kept for a foreground run with a terminal */
   bool keep_console;
 } creation;
@@ -517,36 +518,21 @@ finish_created (creation *c, sb_err **err)
       _cleanup_free_ char *pid = sb_xasprintf ("%d", c->init);
       ret = sb_write_file_atomic (c->o->pid_file, pid, strlen (pid), 0644, err);
     }
-  return ret;
-}
-
-/* The runtime's half of the conversation with the container's init.  */
-static int
-drive_init (creation *c, sb_err **err)
-{
-  sb_sync_msg m;
-
-  if (!c->stage1_in_cgroup && sb_cgroup_enter (c->cg, c->stage1, err) < 0)
+  if (ret < 0)
     return -1;
+  /* The state is recorded: the init may now outlive the runtime.  It says
+     when it no longer has the parent-death signal, so the runtime's exit
+     cannot kill it by a race.  */
   if (sb_sync_send (c->sync, SB_SYNC_GO, 0, -1, NULL) < 0)
     return sb_error (err, errno, "sync");
-  if (c->userns_new)
-    {
-      const sb_linux *l = &c->spec->linux;
-      if (sb_sync_expect (c->sync, SB_SYNC_USERNS, &m, err) < 0)
-        return -1;
-      if (c->userns_auto ? sb_ns_write_maps (c->stage1, &c->auto_map, 1, &c->auto_map, 1, err)
-                         : sb_ns_write_maps (c->stage1, l->uid_mappings, l->n_uid_mappings, l->gid_mappings,
-                                             l->n_gid_mappings, err))
-        return -1;
-      if (sb_sync_send (c->sync, SB_SYNC_GO, 0, -1, NULL) < 0)
-        return sb_error (err, errno, "sync");
-    }
-  if (sb_sync_expect (c->sync, SB_SYNC_PID, &m, err) < 0)
-    return -1;
-  c->init = m.value;
-  waitpid (c->stage1, NULL, 0);
-  c->stage1 = 0;
+  return sb_sync_expect (c->sync, SB_SYNC_DETACHED, &m, err);
+}
+
+/* Once the runtime knows the init's pid: its mounts, the create hooks, the
+   terminal, and the record of a created container.  */
+static int
+drive_created (creation *c, sb_err **err)
+{
   if (sb_sync_send (c->sync, SB_SYNC_GO, 0, -1, NULL) < 0)
     return sb_error (err, errno, "sync");
   if (set_oom_score (c, err) < 0 || send_premounts (c, err) < 0 || run_create_hooks (c, err) < 0)
@@ -557,10 +543,102 @@ drive_init (creation *c, sb_err **err)
 }
 
 static int
+write_maps (creation *c, pid_t pid, sb_err **err)
+{
+  const sb_linux *l = &c->spec->linux;
+  if (c->userns_auto)
+    return sb_ns_write_maps (pid, &c->auto_map, 1, &c->auto_map, 1, err);
+  return sb_ns_write_maps (pid, l->uid_mappings, l->n_uid_mappings, l->gid_mappings, l->n_gid_mappings, err);
+}
+
+/* The init was cloned into its namespaces: put it in its cgroup, give its
+   user namespace maps, let it go.  */
+static int
+drive_direct (creation *c, sb_err **err)
+{
+  if (!c->stage1_in_cgroup && sb_cgroup_enter (c->cg, c->init, err) < 0)
+    return -1;
+  if (c->userns_new && write_maps (c, c->init, err) < 0)
+    return -1;
+  if (sb_sync_send (c->sync, SB_SYNC_GO, 0, -1, NULL) < 0)
+    return sb_error (err, errno, "sync");
+  return drive_created (c, err);
+}
+
+/* The two-stage way: stage 1 joins namespaces by path, creates the rest and
+   forks the init.  */
+static int
+drive_staged (creation *c, sb_err **err)
+{
+  sb_sync_msg m;
+
+  if (!c->stage1_in_cgroup && sb_cgroup_enter (c->cg, c->stage1, err) < 0)
+    return -1;
+  if (sb_sync_send (c->sync, SB_SYNC_GO, 0, -1, NULL) < 0)
+    return sb_error (err, errno, "sync");
+  if (c->userns_new)
+    {
+      if (sb_sync_expect (c->sync, SB_SYNC_USERNS, &m, err) < 0 || write_maps (c, c->stage1, err) < 0)
+        return -1;
+      if (sb_sync_send (c->sync, SB_SYNC_GO, 0, -1, NULL) < 0)
+        return sb_error (err, errno, "sync");
+    }
+  if (sb_sync_expect (c->sync, SB_SYNC_PID, &m, err) < 0)
+    return -1;
+  c->init = m.value;
+  waitpid (c->stage1, NULL, 0);
+  c->stage1 = 0;
+  return drive_created (c, err);
+}
+
+/* One process instead of two when nothing is joined by path and there is
+   no time namespace (its offsets must be set before anyone enters it).  */
+static bool
+direct_clone_ok (const sb_spec *spec)
+{
+  for (int k = 0; k < SB_NS_KINDS; k++)
+    if (spec->linux.namespaces[k].path)
+      return false;
+  return !spec->linux.namespaces[SB_NS_TIME].present;
+}
+
+static int
+fork_init (creation *c, sb_init_ctx *ctx, int cgfd, int parent_end, sb_err **err)
+{
+  /* The cgroup namespace is made by the init itself once it is in its
+     cgroup, so that cgroup is its root.  */
+  uint64_t flags = (c->userns_new ? CLONE_NEWUSER : 0) | (sb_ns_new_flags (c->spec) & ~CLONE_NEWCGROUP);
+  pid_t pid;
+
+  c->direct = direct_clone_ok (c->spec);
+  pid = sb_clone_into_cgroup (c->direct ? flags : 0, cgfd, &c->stage1_in_cgroup);
+  if (pid < 0)
+    return sb_error (err, errno, "clone the container's %s", c->direct ? "init" : "first process");
+  if (pid == 0)
+    {
+      close (parent_end);
+      if (c->direct)
+        sb_init_direct (ctx);
+      sb_init_stage1 (ctx);
+    }
+  if (c->direct)
+    c->init = pid;
+  else
+    c->stage1 = pid;
+  return 0;
+}
+
+static int
+drive_init (creation *c, sb_err **err)
+{
+  return c->direct ? drive_direct (c, err) : drive_staged (c, err);
+}
+
+static int
 spawn_init (creation *c, sb_err **err)
 {
   int sv[2];
-  _cleanup_free_ char *sock = sb_xasprintf ("%s/start.sock", c->state_dir);
+  _cleanup_free_ char *sock = sb_xasprintf ("%s/%s", c->state_dir, SB_STATE_START_SOCKET);
   sb_init_ctx ctx;
 
   c->listen_fd = sb_unix_listen (sock, err);
@@ -583,13 +661,11 @@ spawn_init (creation *c, sb_err **err)
 
   if (chdir (c->o->bundle) < 0)
     return sb_error (err, errno, "chdir to the bundle `%s`", c->o->bundle);
-  c->stage1 = sb_fork_into_cgroup (cgfd, &c->stage1_in_cgroup);
-  if (c->stage1 < 0)
-    return sb_error (err, errno, "fork");
-  if (c->stage1 == 0)
+  if (fork_init (c, &ctx, cgfd, sv[0], err) < 0)
     {
       close (sv[0]);
-      sb_init_stage1 (&ctx);
+      close (sv[1]);
+      return -1;
     }
   close (sv[1]);
   c->sync = sv[0];
@@ -713,7 +789,7 @@ run_poststart (const sb_state *st, sb_err **err)
 static int
 release_init (const char *root, sb_state *st, sb_err **err)
 {
-  _cleanup_free_ char *sock = sb_xasprintf ("%s/%s/start.sock", root, st->id);
+  _cleanup_free_ char *sock = sb_xasprintf ("%s/%s/%s", root, st->id, SB_STATE_START_SOCKET);
   _cleanup_close_ int fd = sb_unix_connect (sock, err);
   char reply[4096];
   ssize_t n;
@@ -730,8 +806,6 @@ release_init (const char *root, sb_state *st, sb_err **err)
       return sb_error (err, 0, "start container \"%s\": %s", st->id, reply);
     }
   st->status = SB_STATUS_RUNNING;
-  if (sb_state_write (root, st, err) < 0)
-    return -1;
   return run_poststart (st, err);
 }
 

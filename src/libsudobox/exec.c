@@ -258,7 +258,7 @@ run_exec (exec_job *j, int *exit_code, sb_err **err)
 
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, j->sync) < 0)
     return sb_error (err, errno, "socketpair");
-  stage1 = sb_fork_into_cgroup (cgfd, &j->in_cgroup);
+  stage1 = sb_clone_into_cgroup (0, cgfd, &j->in_cgroup);
   if (stage1 < 0)
     return sb_error (err, errno, "fork");
   if (stage1 == 0)

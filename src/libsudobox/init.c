@@ -209,6 +209,7 @@ stage2 (sb_init_ctx *ctx)
 {
   _cleanup_err_ sb_err *err = NULL;
   _cleanup_free_ char *state_json = NULL;
+  sb_sync_msg go;
   int conn;
 
   prctl (PR_SET_PDEATHSIG, SIGKILL);
@@ -216,9 +217,13 @@ stage2 (sb_init_ctx *ctx)
     fail (ctx->sync, err);
   if (sb_sync_send (ctx->sync, SB_SYNC_CREATED, 0, -1, NULL) < 0)
     _exit (1);
-  /* The runtime exits once the container is created; the init must not die
-     with it.  */
+  /* Once the runtime has recorded the container it exits; the init must not
+     die with it.  Before that, it must.  */
+  if (sb_sync_expect (ctx->sync, SB_SYNC_GO, &go, &err) < 0)
+    _exit (1);
   prctl (PR_SET_PDEATHSIG, 0);
+  if (sb_sync_send (ctx->sync, SB_SYNC_DETACHED, 0, -1, NULL) < 0)
+    _exit (1);
   close (ctx->sync);
   conn = wait_for_start (ctx->listen_fd);
   close (ctx->listen_fd);
@@ -291,4 +296,23 @@ sb_init_stage1 (sb_init_ctx *ctx)
     stage2 (ctx);
   sb_sync_send (ctx->sync, SB_SYNC_PID, pid, -1, NULL);
   _exit (0);
+}
+
+_Noreturn void
+sb_init_direct (sb_init_ctx *ctx)
+{
+  _cleanup_err_ sb_err *err = NULL;
+  sb_sync_msg m;
+
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (sb_sync_expect (ctx->sync, SB_SYNC_GO, &m, &err) < 0)
+    _exit (1);
+  if ((sb_ns_new_flags (ctx->spec) & CLONE_NEWCGROUP) && unshare (CLONE_NEWCGROUP) < 0)
+    {
+      sb_error (&err, errno, "create the cgroup namespace");
+      fail (ctx->sync, err);
+    }
+  if (reopen_rootfs (ctx, &err) < 0 || (ctx->userns && become_root (&err) < 0))
+    fail (ctx->sync, err);
+  stage2 (ctx);
 }

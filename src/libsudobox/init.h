@@ -27,5 +27,8 @@ typedef struct sb_init_ctx
 } sb_init_ctx;
 
 _Noreturn void sb_init_stage1 (sb_init_ctx *ctx);
+/* The init cloned straight into its new namespaces (nothing joined by
+   path): waits for its maps and cgroup, then goes on as stage 2.  */
+_Noreturn void sb_init_direct (sb_init_ctx *ctx);
 
 #endif

@@ -100,26 +100,23 @@ int
 sb_state_lock (const char *root, const char *id, sb_err **err)
 {
   _cleanup_close_ int dfd = container_dir_open (root, id, err);
-  _cleanup_close_ int fd = -1;
   struct stat st;
   int r;
 
   if (dfd < 0)
     return -1;
-  fd = openat (dfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return sb_error (err, errno, "open `%s/%s/lock`", root, id);
+  /* The directory itself is the lock: no file to create per container.  */
   do
-    r = flock (fd, LOCK_EX);
+    r = flock (dfd, LOCK_EX);
   while (r < 0 && errno == EINTR);
   if (r < 0)
-    return sb_error (err, errno, "lock `%s/%s/lock`", root, id);
+    return sb_error (err, errno, "lock `%s/%s`", root, id);
   /* Whoever held the lock before may have deleted the container.  */
   if (fstat (dfd, &st) < 0)
     return sb_error (err, errno, "stat `%s/%s`", root, id);
   if (st.st_nlink == 0)
     return sb_error (err, 0, "container \"%s\" does not exist", id);
-  return sb_steal_fd (&fd);
+  return sb_steal_fd (&dfd);
 }
 
 static void
@@ -333,6 +330,11 @@ sb_state_read (const char *root, const char *id, sb_state **out, sb_err **err)
   json_object_put (o);
   if (r < 0)
     return -1;
+  /* A created container waits on start.sock; `start` removes it once the
+     program runs, so the file's absence is what "running" is recorded as.  */
+  if (st->status == SB_STATUS_CREATED && faccessat (dfd, SB_STATE_START_SOCKET, F_OK, AT_SYMLINK_NOFOLLOW) < 0
+      && errno == ENOENT)
+    st->status = SB_STATUS_RUNNING;
   *out = sb_steal (&st);
   return 0;
 }

@@ -1,6 +1,6 @@
 /* Container state kept under the runtime root (default /run/sudobox): one
-   0700 directory per container holding state.json, written atomically, and a
-   lock file that serializes commands on the same container.  The state says
+   0700 directory per container holding state.json, written atomically; a
+   flock on that directory serializes commands on the same container.  The state says
    what the runtime decided at create time; liveness (running/stopped) is
    checked against the kernel when read, so it stays right after the runtime
    process is gone.  */
@@ -12,6 +12,9 @@
 #include <sys/types.h>
 
 #include "error.h"
+
+/* The socket a created container's init waits on for `start`.  */
+#define SB_STATE_START_SOCKET "start.sock"
 
 typedef enum sb_status
 {
@@ -46,7 +49,8 @@ int sb_state_check_id (const char *id, sb_err **err);
 /* Creates ROOT/ID (fails with "container ID already exists"), returns its
    path and an fd of the directory.  */
 int sb_state_create_dir (const char *root, const char *id, char **dir, int *dirfd, sb_err **err);
-/* Takes the container's lock (flock on ROOT/ID/lock), blocking.  Returns the fd.  */
+/* Takes the container's lock (flock on the directory ROOT/ID), blocking.
+   Returns the fd.  */
 int sb_state_lock (const char *root, const char *id, sb_err **err);
 int sb_state_write (const char *root, const sb_state *st, sb_err **err);
 int sb_state_read (const char *root, const char *id, sb_state **out, sb_err **err);

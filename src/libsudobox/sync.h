@@ -21,6 +21,7 @@ enum sb_sync_type
   SB_SYNC_STATE,     /* runtime -> init: payload is the state JSON */
   SB_SYNC_CONSOLE,   /* init -> runtime: fd is the pty master */
   SB_SYNC_CREATED,   /* init -> runtime: waiting for start */
+  SB_SYNC_DETACHED,  /* init -> runtime: no longer dies with the runtime */
 };
 
 typedef struct sb_sync_msg

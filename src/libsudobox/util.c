@@ -513,21 +513,24 @@ sb_unix_listen (const char *path, sb_err **err)
 }
 
 pid_t
-sb_fork_into_cgroup (int cgroup_fd, bool *joined)
+sb_clone_into_cgroup (uint64_t flags, int cgroup_fd, bool *joined)
 {
-  struct clone_args args
-      = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)cgroup_fd };
+  struct clone_args args = { .flags = flags, .exit_signal = SIGCHLD };
   pid_t pid;
 
   *joined = false;
   if (cgroup_fd >= 0)
     {
+      args.flags |= CLONE_INTO_CGROUP;
+      args.cgroup = (uint64_t)cgroup_fd;
       pid = (pid_t)syscall (SYS_clone3, &args, sizeof (args));
       if (pid >= 0)
         {
-          *joined = true;
+          *joined = pid > 0;
           return pid;
         }
+      args.flags = flags;
+      args.cgroup = 0;
     }
-  return fork ();
+  return (pid_t)syscall (SYS_clone3, &args, sizeof (args));
 }

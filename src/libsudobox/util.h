@@ -76,10 +76,10 @@ int sb_mkdir_in_root (int rootfd, const char *path, mode_t mode, sb_err **err);
 int sb_parse_i64 (const char *s, int64_t *out);
 int sb_parse_u64 (const char *s, uint64_t *out);
 
-/* fork(), or clone3 with CLONE_INTO_CGROUP when cgroup_fd >= 0 (falls back
-   to fork when the kernel refuses it).  Returns like fork; *joined says
-   whether the child was born in the cgroup.  */
-pid_t sb_fork_into_cgroup (int cgroup_fd, bool *joined);
+/* clone3 with the given CLONE_* flags (0: a plain fork), born in the
+   cgroup when cgroup_fd >= 0 and the kernel allows it.  Returns like fork;
+   *joined (in the parent) says whether the child was born in the cgroup.  */
+pid_t sb_clone_into_cgroup (uint64_t flags, int cgroup_fd, bool *joined);
 
 /* Closes every fd >= from except those listed.  */
 int sb_close_fds_from (int from, const int *keep, size_t nkeep);

@@ -110,7 +110,7 @@ test_create (void)
   if (pid == 0)
     {
       /* Another process must not get the lock while it is held.  */
-      int fd2 = open (P ("%s/c1/lock", root), O_RDWR | O_CLOEXEC);
+      int fd2 = open (P ("%s/c1", root), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       _exit (flock (fd2, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK ? 0 : 1);
     }
   int status;
@@ -154,6 +154,8 @@ test_round_trip (void)
   sb_err_free (&err);
   tap_is_int (sb_state_write (root, &in, &err), 0, "write state");
   tap_ok (stat (path, &st) == 0 && (st.st_mode & 07777) == 0600, "state.json is 0600");
+  /* Created and waiting for start: the start socket exists.  */
+  close (open (P ("%s/c1/" SB_STATE_START_SOCKET, root), O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
   tap_is_int (sb_state_read (root, "c1", &out, &err), 0, "read state");
   if (out == NULL)
     return;
@@ -161,6 +163,12 @@ test_round_trip (void)
   tap_is_int (out->pid, in.pid, "pid");
   tap_is_int ((long long)out->pid_start, (long long)in.pid_start, "pid_start");
   tap_is_int (out->status, in.status, "status");
+  {
+    _cleanup_state_ sb_state *started = NULL;
+    unlink (P ("%s/c1/" SB_STATE_START_SOCKET, root));
+    tap_ok (sb_state_read (root, "c1", &started, NULL) == 0 && started->status == SB_STATUS_RUNNING,
+            "created without its start socket reads as running");
+  }
   tap_is_str (out->bundle, in.bundle, "bundle");
   tap_is_str (out->rootfs, in.rootfs, "rootfs");
   tap_is_str (out->created, in.created, "created");
