@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
 
@@ -45,6 +46,7 @@ typedef struct creation
   int sync;
   int listen_fd;
   int rootfs_dir;
+  int lock_fd; /* the flocked state directory, held while creating */
   pid_t stage1, init;
   bool stage1_in_cgroup; /* born there by clone3: no migration needed */
   bool direct;           /* the init was cloned straight into its namespaces */
@@ -452,6 +454,13 @@ send_premounts (creation *c, sb_err **err)
 }
 
 static int
+record_state (creation *c, sb_status status, sb_err **err)
+{
+  _cleanup_state_ sb_state *st = new_state (c, status);
+  return sb_state_write (c->o->root, st, err);
+}
+
+static int
 run_create_hooks (creation *c, sb_err **err)
 {
   _cleanup_state_ sb_state *st = NULL;
@@ -505,14 +514,12 @@ set_oom_score (creation *c, sb_err **err)
 static int
 finish_created (creation *c, sb_err **err)
 {
-  _cleanup_state_ sb_state *st = NULL;
   sb_sync_msg m;
   int ret;
 
   if (sb_sync_expect (c->sync, SB_SYNC_CREATED, &m, err) < 0)
     return -1;
-  st = new_state (c, SB_STATUS_CREATED);
-  ret = sb_state_write (c->o->root, st, err);
+  ret = record_state (c, SB_STATUS_CREATED, err);
   if (ret == 0 && c->o->pid_file)
     {
       _cleanup_free_ char *pid = sb_xasprintf ("%d", c->init);
@@ -650,6 +657,7 @@ spawn_init (creation *c, sb_err **err)
                        .opts = c->o,
                        .rootfs = c->rootfs,
                        .rootfs_dir = c->rootfs_dir,
+                       .lock_fd = c->lock_fd,
                        .userns_new = c->userns_new,
                        .userns = c->userns_new || c->spec->linux.namespaces[SB_NS_USER].present,
                        .plan = &c->plan,
@@ -733,11 +741,20 @@ do_create (creation *c, sb_err **err)
   if (sb_state_create_dir (c->o->root, c->o->id, &c->state_dir, &dirfd, err) < 0)
     return -1;
   c->state_made = true;
+  /* Held until created: a concurrent delete waits instead of tearing down
+     a container that is half built.  */
+  if (flock (dirfd, LOCK_EX) < 0)
+    return sb_error (err, errno, "lock `%s`", c->state_dir);
+  c->lock_fd = dirfd;
   if (plan_userns (c, err) < 0)
     return -1;
   add_default_device_rules (c->spec);
   res = c->spec->linux.resources;
   if (sb_cgroup_create (c->o->id, c->spec->linux.cgroups_path, res, &c->cg, err) < 0)
+    return -1;
+  /* Recorded at once, so that if this runtime is killed from here on, a
+     delete finds what to remove (the cgroup, the id range).  */
+  if (record_state (c, SB_STATUS_CREATING, err) < 0)
     return -1;
   if (spawn_init (c, err) < 0)
     return -1;
@@ -749,7 +766,7 @@ creation_init (creation *c, const sb_create_opts *o)
 {
   memset (c, 0, sizeof (*c));
   c->o = o;
-  c->sync = c->listen_fd = c->console_master = c->rootfs_dir = -1;
+  c->sync = c->listen_fd = c->console_master = c->rootfs_dir = c->lock_fd = -1;
 }
 
 int

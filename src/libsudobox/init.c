@@ -258,6 +258,9 @@ sb_init_stage1 (sb_init_ctx *ctx)
   pid_t pid;
 
   prctl (PR_SET_PDEATHSIG, SIGKILL);
+  /* A flock belongs to the open file: our copy would keep the container
+     locked until we exec, and `start` needs that lock.  */
+  close (ctx->lock_fd);
   if (sb_sync_expect (ctx->sync, SB_SYNC_GO, &m, &err) < 0)
     _exit (1);
   if (sb_ns_join_user (ctx->spec, &err) < 0)
@@ -305,6 +308,7 @@ sb_init_direct (sb_init_ctx *ctx)
   sb_sync_msg m;
 
   prctl (PR_SET_PDEATHSIG, SIGKILL);
+  close (ctx->lock_fd); /* see sb_init_stage1 */
   if (sb_sync_expect (ctx->sync, SB_SYNC_GO, &m, &err) < 0)
     _exit (1);
   if ((sb_ns_new_flags (ctx->spec) & CLONE_NEWCGROUP) && unshare (CLONE_NEWCGROUP) < 0)

@@ -17,6 +17,7 @@ typedef struct sb_init_ctx
   const sb_create_opts *opts;
   const char *rootfs; /* absolute */
   int rootfs_dir;     /* O_PATH fd of it, opened by the runtime as host root */
+  int lock_fd;        /* the runtime's lock on the state: not ours to hold */
   bool userns_new;    /* stage 1 unshares a user namespace; the runtime writes its maps */
   bool userns;        /* the container runs in a user namespace */
   sb_exec_plan *plan;

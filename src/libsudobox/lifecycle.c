@@ -128,6 +128,17 @@ run_poststop (const sb_state *st)
     sb_warn ("%s", err->msg);
 }
 
+/* A runtime killed before it wrote any state leaves only the directory
+   (and maybe an id range): remove both.  */
+static int
+delete_unrecorded (const char *root, const char *id, sb_err **err)
+{
+  sb_err_free (err);
+  if (sb_idrange_free (root, id, err) < 0)
+    return -1;
+  return sb_state_remove (root, id, err);
+}
+
 int
 sb_container_delete (const char *root, const char *id, bool force, sb_err **err)
 {
@@ -135,8 +146,10 @@ sb_container_delete (const char *root, const char *id, bool force, sb_err **err)
   _cleanup_state_ sb_state *st = NULL;
   sb_status status;
 
-  if (lock < 0 || sb_container_load (root, id, &st, &status, err) < 0)
+  if (lock < 0)
     return -1;
+  if (sb_container_load (root, id, &st, &status, err) < 0)
+    return err && *err && (*err)->errnum == ENOENT ? delete_unrecorded (root, id, err) : -1;
   if ((status == SB_STATUS_RUNNING || status == SB_STATUS_PAUSED) && !force)
     return sb_error (err, 0, "cannot delete container \"%s\" that is not stopped: %s (use --force)", id,
                      sb_status_name (status));

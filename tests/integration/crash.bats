@@ -41,7 +41,8 @@ leftovers() {
     findmnt -rn -o TARGET | grep -F "$TMPR" || true
     pgrep -f -- "--root $ROOT" || true
     pgrep -f "slirp4netns.*$TMPR" || true
-    ls -d /sys/fs/cgroup/*/sudobox/ws-* /sys/fs/cgroup/sudobox/ws-* 2>/dev/null || true
+    # This test's workspaces only (w0..w3): other states may run their own.
+    ls -d /sys/fs/cgroup/*/sudobox/ws-*-w[0-3] /sys/fs/cgroup/sudobox/ws-*-w[0-3] 2>/dev/null || true
     ls "$ROOT/run" "$ROOT/workspaces" 2>/dev/null | grep -v ':$' | grep . || true
     ls "$ROOT/volumes" 2>/dev/null | grep . || true
 }
