@@ -134,25 +134,6 @@ sb_cgroup_detect (enum sb_cgroup_mode *mode, sb_err **err)
   return 0;
 }
 
-/* mountinfo escapes blanks and backslashes as \ooo.  */
-static void
-unescape_octal (char *s)
-{
-  char *w = s;
-  for (char *r = s; *r; r++)
-    {
-      if (r[0] == '\\' && r[1] >= '0' && r[1] <= '7' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0'
-          && r[3] <= '7')
-        {
-          *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
-          r += 3;
-        }
-      else
-        *w++ = *r;
-    }
-  *w = '\0';
-}
-
 typedef struct mnt_entry
 {
   char *root, *point, *fstype, *superopts;
@@ -189,8 +170,8 @@ parse_mountinfo_line (char *line, mnt_entry *e)
     }
   if (e->root == NULL || e->point == NULL || e->fstype == NULL || e->superopts == NULL)
     return false;
-  unescape_octal (e->root);
-  unescape_octal (e->point);
+  sb_unescape_octal (e->root);
+  sb_unescape_octal (e->point);
   return true;
 }
 

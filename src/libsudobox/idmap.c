@@ -25,25 +25,6 @@ sb_idmap_tree (const char *path, int userns_fd, bool recursive, sb_err **err)
   return sb_steal_fd (&fd);
 }
 
-/* mountinfo escapes blanks, tabs, newlines and backslashes as \ooo.  */
-static void
-unescape_octal (char *s)
-{
-  char *w = s;
-  for (char *r = s; *r; r++)
-    {
-      if (r[0] == '\\' && r[1] >= '0' && r[1] <= '7' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0'
-          && r[3] <= '7')
-        {
-          *w++ = (char)(((r[1] - '0') << 6) | ((r[2] - '0') << 3) | (r[3] - '0'));
-          r += 3;
-        }
-      else
-        *w++ = *r;
-    }
-  *w = '\0';
-}
-
 /* The super options of the overlay mounted exactly at path, or NULL.  */
 static char *
 overlay_options (const char *path)
@@ -66,7 +47,7 @@ overlay_options (const char *path)
       sep = strstr (save, " - ");
       if (mnt == NULL || sep == NULL)
         continue;
-      unescape_octal (mnt);
+      sb_unescape_octal (mnt);
       fstype = strtok_r (sep + 3, " ", &save);
       strtok_r (NULL, " ", &save);
       opts = strtok_r (NULL, " \n", &save);
@@ -97,7 +78,7 @@ split_layers (const char *value)
       if (*p == ':' || *p == '\0')
         {
           cur[n] = '\0';
-          unescape_octal (cur);
+          sb_unescape_octal (cur);
           if (*cur)
             sb_strv_append (&out, cur);
           n = 0;
@@ -133,8 +114,8 @@ set_upper_work (int fsfd, char *upper, char *work, int userns_fd, sb_err **err)
   size_t common = 0;
   char buf[64];
 
-  unescape_octal (upper);
-  unescape_octal (work);
+  sb_unescape_octal (upper);
+  sb_unescape_octal (work);
   for (size_t i = 0; upper[i] && upper[i] == work[i]; i++)
     if (upper[i] == '/')
       common = i;

@@ -148,22 +148,11 @@ sb_mnt_entries_free (sb_mnt_entry **v)
   free (*v);
 }
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo.  */
 static char *
-unescape_octal (const char *s)
+unescaped_copy (const char *s)
 {
-  char *out = sb_xmalloc0 (strlen (s) + 1), *o = out;
-  for (; *s; s++)
-    {
-      if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0'
-          && s[3] <= '7')
-        {
-          *o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-          s += 3;
-        }
-      else
-        *o++ = *s;
-    }
+  char *out = sb_xstrdup (s);
+  sb_unescape_octal (out);
   return out;
 }
 
@@ -189,7 +178,7 @@ sb_read_mountinfo (sb_mnt_entry **out, sb_err **err)
           || sscanf (sep + 3, "%255s %*s %4095s", fstype, super) != 2)
         continue;
       v = sb_xrealloc (v, (n + 2) * sizeof (*v));
-      v[n].mountpoint = unescape_octal (mp);
+      v[n].mountpoint = unescaped_copy (mp);
       v[n].fstype = sb_xstrdup (fstype);
       v[n].super_opts = sb_xstrdup (super);
       n++;

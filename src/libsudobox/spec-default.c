@@ -106,23 +106,24 @@ id_mapping (uint32_t host)
   return a;
 }
 
+const char *const sb_default_masked_paths[] = { "/proc/acpi",
+                                                "/proc/asound",
+                                                "/proc/kcore",
+                                                "/proc/keys",
+                                                "/proc/latency_stats",
+                                                "/proc/timer_list",
+                                                "/proc/timer_stats",
+                                                "/proc/sched_debug",
+                                                "/sys/firmware",
+                                                "/proc/scsi",
+                                                "/sys/devices/virtual/powercap",
+                                                NULL };
+const char *const sb_default_readonly_paths[]
+    = { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL };
+
 static json_object *
 default_linux (bool rootless)
 {
-  static const char *const masked[] = { "/proc/acpi",
-                                        "/proc/asound",
-                                        "/proc/kcore",
-                                        "/proc/keys",
-                                        "/proc/latency_stats",
-                                        "/proc/timer_list",
-                                        "/proc/timer_stats",
-                                        "/proc/sched_debug",
-                                        "/sys/firmware",
-                                        "/proc/scsi",
-                                        "/sys/devices/virtual/powercap",
-                                        NULL };
-  static const char *const readonly[]
-      = { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL };
   static const char *const ns[] = { "pid", "network", "ipc", "uts", "mount", "cgroup", NULL };
   /* runc's rootless list: the same minus network, plus user.  */
   static const char *const ns_rootless[] = { "pid", "ipc", "uts", "mount", "cgroup", "user", NULL };
@@ -152,8 +153,8 @@ default_linux (bool rootless)
       json_object_array_add (namespaces, o);
     }
   json_object_object_add (l, "namespaces", namespaces);
-  json_object_object_add (l, "maskedPaths", jstrv (masked));
-  json_object_object_add (l, "readonlyPaths", jstrv (readonly));
+  json_object_object_add (l, "maskedPaths", jstrv (sb_default_masked_paths));
+  json_object_object_add (l, "readonlyPaths", jstrv (sb_default_readonly_paths));
   return l;
 }
 

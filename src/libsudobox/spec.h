@@ -295,6 +295,11 @@ int sb_ns_clone_flag (enum sb_ns_kind kind);   /* CLONE_NEWPID ... */
 const char *sb_ns_proc_name (enum sb_ns_kind kind); /* "pid", "net", ... as in /proc/PID/ns */
 const char *sb_hook_kind_name (enum sb_hook_kind kind); /* "prestart", "createRuntime", ... */
 
+/* The masked and read-only paths runc's default spec lists (NULL-ended):
+   what every container should hide.  */
+extern const char *const sb_default_masked_paths[];
+extern const char *const sb_default_readonly_paths[];
+
 /* The default spec that `spec` writes (runc's, with a terminal and sh).
    rootless: the variant with a user namespace and no cgroup limits.  */
 char *sb_spec_default_json (bool rootless);

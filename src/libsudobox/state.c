@@ -339,31 +339,6 @@ sb_state_read (const char *root, const char *id, sb_state **out, sb_err **err)
   return 0;
 }
 
-/* State letter and start time from /proc/PID/stat; -1 when it is gone.  */
-static int
-proc_stat (pid_t pid, char *state, uint64_t *start)
-{
-  char path[64];
-  _cleanup_free_ char *buf = NULL;
-  char *p;
-  int field = 3;
-
-  snprintf (path, sizeof (path), "/proc/%d/stat", pid);
-  if (sb_read_file_at (AT_FDCWD, path, 4096, &buf, NULL, NULL) < 0)
-    return -1;
-  /* The command name may contain spaces and parentheses: fields are counted
-     from the last ')'.  */
-  p = strrchr (buf, ')');
-  if (p == NULL || p[1] != ' ')
-    return -1;
-  p += 2;
-  *state = *p;
-  for (; *p && field < 22; p++)
-    if (*p == ' ')
-      field++;
-  return sb_parse_u64 (strndupa (p, strcspn (p, " ")), start);
-}
-
 sb_status
 sb_state_live_status (const sb_state *st, bool frozen)
 {
@@ -373,7 +348,7 @@ sb_state_live_status (const sb_state *st, bool frozen)
   if (st->pid <= 0 || st->status == SB_STATUS_STOPPED)
     return st->status;
   /* A zombie is dead; a different start time means the pid was reused.  */
-  if (proc_stat (st->pid, &state, &start) < 0 || start != st->pid_start || state == 'Z' || state == 'X')
+  if (sb_proc_stat (st->pid, &state, &start) < 0 || start != st->pid_start || state == 'Z' || state == 'X')
     return SB_STATUS_STOPPED;
   if (frozen)
     return SB_STATUS_PAUSED;

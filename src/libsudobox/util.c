@@ -433,23 +433,53 @@ sb_recv_fd (int sock, int *fd, void *data, size_t len)
 }
 
 int
-sb_proc_start_time (pid_t pid, uint64_t *out)
+sb_proc_stat (pid_t pid, char *state, uint64_t *start)
 {
   char path[64];
   _cleanup_free_ char *buf = NULL;
   char *p;
-  int field = 2;
+  int field = 3;
 
   snprintf (path, sizeof (path), "/proc/%d/stat", pid);
   if (sb_read_file_at (AT_FDCWD, path, 4096, &buf, NULL, NULL) < 0)
     return -1;
+  /* The command name may contain spaces and parentheses: fields are counted
+     from the last ')'.  */
   p = strrchr (buf, ')');
-  if (p == NULL)
+  if (p == NULL || p[1] != ' ')
     return -1;
-  for (p++; *p && field < 22; p++)
+  p += 2;
+  if (state)
+    *state = *p;
+  for (; *p && field < 22; p++)
     if (*p == ' ')
       field++;
-  return sb_parse_u64 (strndupa (p, strcspn (p, " ")), out);
+  return sb_parse_u64 (strndupa (p, strcspn (p, " ")), start);
+}
+
+int
+sb_proc_start_time (pid_t pid, uint64_t *out)
+{
+  return sb_proc_stat (pid, NULL, out);
+}
+
+/* mountinfo escapes blanks, tabs, newlines and backslashes as \ooo.  */
+void
+sb_unescape_octal (char *s)
+{
+  char *w = s;
+  for (char *r = s; *r; r++)
+    {
+      if (r[0] == '\\' && r[1] >= '0' && r[1] <= '7' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0'
+          && r[3] <= '7')
+        {
+          *w++ = (char)(((r[1] - '0') << 6) | ((r[2] - '0') << 3) | (r[3] - '0'));
+          r += 3;
+        }
+      else
+        *w++ = *r;
+    }
+  *w = '\0';
 }
 
 /* Fills addr for path; dirfd receives an O_PATH fd of the directory when

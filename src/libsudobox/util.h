@@ -96,5 +96,9 @@ int sb_unix_listen (const char *path, sb_err **err);
 /* Start time of a process in clock ticks since boot (field 22 of
    /proc/PID/stat), used to tell a live pid from a reused one.  */
 int sb_proc_start_time (pid_t pid, uint64_t *out);
+/* The state letter (R, S, Z...; may be NULL) and start time of a process.  */
+int sb_proc_stat (pid_t pid, char *state, uint64_t *start);
+/* Undoes /proc/self/mountinfo's \ooo escapes in place.  */
+void sb_unescape_octal (char *s);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "spec.h"
 #include "util.h"
 
 #define MIN_MEMORY (6 * 1024 * 1024)
@@ -14,22 +15,6 @@ static const char *const default_caps[]
     = { "CAP_CHOWN",      "CAP_DAC_OVERRIDE", "CAP_FOWNER",      "CAP_FSETID",           "CAP_KILL",
         "CAP_SETGID",     "CAP_SETUID",       "CAP_SETPCAP",     "CAP_NET_BIND_SERVICE", "CAP_NET_RAW",
         "CAP_SYS_CHROOT", "CAP_MKNOD",        "CAP_AUDIT_WRITE", "CAP_SETFCAP",          NULL };
-
-static const char *const masked_paths[] = { "/proc/acpi",
-                                            "/proc/asound",
-                                            "/proc/kcore",
-                                            "/proc/keys",
-                                            "/proc/latency_stats",
-                                            "/proc/timer_list",
-                                            "/proc/timer_stats",
-                                            "/proc/sched_debug",
-                                            "/proc/scsi",
-                                            "/sys/firmware",
-                                            "/sys/devices/virtual/powercap",
-                                            NULL };
-
-static const char *const readonly_paths[]
-    = { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL };
 
 static json_object *
 strings (const char *const *v)
@@ -319,8 +304,8 @@ build_linux (const sb_wsconfig *c, const sb_ws_paths *p)
   json_object_array_add (json_object_object_get (l, "gidMappings"), json_object_get (map));
   add_str (l, "cgroupsPath", p->cgroup_path);
   json_object_object_add (l, "resources", build_resources (c));
-  json_object_object_add (l, "maskedPaths", strings (masked_paths));
-  json_object_object_add (l, "readonlyPaths", strings (readonly_paths));
+  json_object_object_add (l, "maskedPaths", strings (sb_default_masked_paths));
+  json_object_object_add (l, "readonlyPaths", strings (sb_default_readonly_paths));
   return l;
 }
 
