@@ -218,19 +218,23 @@ await_exec (exec_job *j, pid_t *pid, int *master, sb_err **err)
 {
   sb_sync_msg m;
 
-  if (sb_sync_expect (j->sync[0], SB_SYNC_PID, &m, err) < 0)
-    return -1;
-  *pid = m.value;
+  /* Stage 1 (the pid) and the process itself (the terminal, an error)
+     share the socket: their messages come in any order.  EOF once both
+     are gone, the process through its execve.  */
+  *pid = 0;
   for (;;)
     {
       if (sb_sync_recv (j->sync[0], &m, NULL) < 0)
-        return 0;
+        return *pid > 0 ? 0
+                        : sb_error (err, 0, "exec in container \"%s\": the runtime's helper died", j->o->id);
       if (m.type == SB_SYNC_ERROR)
         {
           sb_error (err, 0, "%s", m.payload ? m.payload : "exec failed");
           sb_sync_msg_release (&m);
           return -1;
         }
+      if (m.type == SB_SYNC_PID)
+        *pid = m.value;
       if (m.type == SB_SYNC_CONSOLE)
         *master = sb_steal_fd (&m.fd);
       sb_sync_msg_release (&m);
