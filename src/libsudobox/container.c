@@ -25,6 +25,7 @@
 #include "log.h"
 #include "namespaces.h"
 #include "process.h"
+#include "selfexe.h"
 #include "sync.h"
 #include "util.h"
 
@@ -735,6 +736,9 @@ do_create (creation *c, sb_err **err)
   if (sb_read_file_at (bundlefd, "config.json", SB_SPEC_MAX_SIZE, &c->config_json, &len, err) < 0)
     return sb_error_wrap (err, "bundle `%s`", c->o->bundle);
   if (sb_spec_parse (c->config_json, len, &c->spec, err) < 0)
+    return -1;
+  /* Nothing is changed yet: the command can start over from a sealed copy.  */
+  if (sb_spec_needs_sealed_runtime (c->spec) && sb_selfexe_ensure_sealed (NULL, err) < 0)
     return -1;
   if (validate (c, err) < 0)
     return -1;

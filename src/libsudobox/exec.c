@@ -18,6 +18,7 @@
 #include "cgroup.h"
 #include "console.h"
 #include "process.h"
+#include "selfexe.h"
 #include "sync.h"
 #include "util.h"
 
@@ -194,6 +195,8 @@ open_init (exec_job *j, sb_err **err)
   if (status != SB_STATUS_RUNNING && status != SB_STATUS_CREATED)
     return sb_error (err, 0, "cannot exec in container \"%s\": it is %s", j->o->id, sb_status_name (status));
   if (sb_spec_parse (st->config_json, strlen (st->config_json), &spec, err) < 0)
+    return -1;
+  if (sb_spec_needs_sealed_runtime (spec) && sb_selfexe_ensure_sealed (NULL, err) < 0)
     return -1;
   if (build_process (j->o, spec, &j->proc, err) < 0)
     return -1;

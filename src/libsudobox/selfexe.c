@@ -5,8 +5,10 @@
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "util.h"
 
 #define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
@@ -18,10 +20,26 @@ already_sealed (int exefd)
   return seals >= 0 && (seals & SEALS) == SEALS;
 }
 
+/* This process's own argv, from /proc/self/cmdline (NUL-separated).  */
+static char **
+own_argv (void)
+{
+  _cleanup_free_ char *buf = NULL;
+  char **argv = NULL;
+  size_t len = 0;
+
+  if (sb_read_file_at (AT_FDCWD, "/proc/self/cmdline", 1 << 20, &buf, &len, NULL) < 0)
+    return NULL;
+  for (size_t i = 0; i < len; i += strlen (buf + i) + 1)
+    sb_strv_append (&argv, buf + i);
+  return argv;
+}
+
 int
 sb_selfexe_ensure_sealed (char **argv, sb_err **err)
 {
   extern char **environ;
+  _cleanup_strv_ char **own = NULL;
   _cleanup_close_ int exe = open ("/proc/self/exe", O_RDONLY | O_CLOEXEC);
   _cleanup_close_ int mfd = -1;
   struct stat st;
@@ -44,6 +62,9 @@ sb_selfexe_ensure_sealed (char **argv, sb_err **err)
     }
   if (fchmod (mfd, 0555) < 0 || fcntl (mfd, F_ADD_SEALS, SEALS) < 0)
     return sb_error (err, errno, "seal the runtime copy");
+  sb_debug ("re-executing from a sealed copy of the runtime (CVE-2019-5736)");
+  if (argv == NULL && (argv = own = own_argv ()) == NULL)
+    return sb_error (err, errno, "read /proc/self/cmdline");
   fexecve (mfd, argv, environ);
   return sb_error (err, errno, "re-execute from the sealed copy");
 }

@@ -7,8 +7,9 @@
 
 #include "error.h"
 
-/* Re-executes the current binary from a sealed memfd unless it already runs
-   from one.  Returns only on failure (or 0 when already sealed).  */
+/* Re-executes the current binary (argv, or this process's own command
+   line when NULL) from a sealed memfd unless it already runs from one.
+   Returns only on failure (or 0 when already sealed).  */
 int sb_selfexe_ensure_sealed (char **argv, sb_err **err);
 
 #endif

@@ -12,7 +12,6 @@ typedef struct cli_global
   const char *root;
   bool debug;
   bool systemd_cgroup;
-  char **argv; /* the whole command line, to re-execute from a sealed copy */
 } cli_global;
 
 typedef struct cli_command

@@ -13,7 +13,6 @@
 #include "container.h"
 #include "runtime-features.h"
 #include "log.h"
-#include "selfexe.h"
 #include "signals.h"
 #include "update.h"
 #include "spec.h"
@@ -123,24 +122,6 @@ parse_create (const char *name, const char *usage, int argc, char **argv, sb_cre
   return o->bundle ? 0 : -1;
 }
 
-/* Re-executes from a sealed copy when the container could otherwise reach
-   the runtime's binary with host root's permissions (CVE-2019-5736).  */
-static int
-seal_for_spec (const cli_global *g, const sb_spec *spec, sb_err **err)
-{
-  return sb_spec_needs_sealed_runtime (spec) ? sb_selfexe_ensure_sealed (g->argv, err) : 0;
-}
-
-static int
-seal_for_bundle (const cli_global *g, const char *bundle, sb_err **err)
-{
-  _cleanup_spec_ sb_spec *spec = NULL;
-  /* A spec that does not parse fails in create itself, with its message.  */
-  if (sb_spec_load (bundle, &spec, NULL) < 0)
-    return 0;
-  return seal_for_spec (g, spec, err);
-}
-
 static int
 cmd_create (const cli_global *g, int argc, char **argv, int *exit_code, sb_err **err)
 {
@@ -154,9 +135,7 @@ cmd_create (const cli_global *g, int argc, char **argv, int *exit_code, sb_err *
     return -1;
   if (help)
     return show_help ("create", usage, exit_code);
-  ret = seal_for_bundle (g, o.bundle, err);
-  if (ret == 0)
-    ret = sb_container_create (&o, err);
+  ret = sb_container_create (&o, err);
   free ((char *)o.bundle);
   return ret;
 }
@@ -174,9 +153,7 @@ cmd_run (const cli_global *g, int argc, char **argv, int *exit_code, sb_err **er
     return -1;
   if (help)
     return show_help ("run", usage, exit_code);
-  ret = seal_for_bundle (g, o.bundle, err);
-  if (ret == 0)
-    ret = sb_container_run (&o, detach, exit_code, err);
+  ret = sb_container_run (&o, detach, exit_code, err);
   free ((char *)o.bundle);
   return ret;
 }
@@ -574,15 +551,6 @@ cmd_exec (const cli_global *g, int argc, char **argv, int *exit_code, sb_err **e
       && sb_read_file_at (AT_FDCWD, process_file, SB_SPEC_MAX_SIZE, &process_json, NULL, err) < 0)
     return sb_error_wrap (err, "--process");
   o.process_json = process_json;
-  {
-    _cleanup_state_ sb_state *st = NULL;
-    _cleanup_spec_ sb_spec *spec = NULL;
-    sb_status status;
-    if (sb_container_load (g->root, o.id, &st, &status, NULL) == 0
-        && sb_spec_parse (st->config_json, strlen (st->config_json), &spec, NULL) == 0
-        && seal_for_spec (g, spec, err) < 0)
-      return -1;
-  }
   return sb_container_exec (&o, exit_code, err);
 }
 

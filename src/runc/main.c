@@ -120,7 +120,6 @@ main (int argc, char **argv)
                             "use the cgroupfs manager (drop --systemd-cgroup)");
       return 1;
     }
-  g.argv = argv;
   if (cmd->run (&g, argc - optind, argv + optind, &exit_code, &err) < 0)
     {
       sb_log (SB_LOG_ERROR, "%s", err ? err->msg : "failed");

@@ -118,3 +118,19 @@ PY
     run rt update --memory lots "$ID"
     [ "$status" -ne 0 ]
 }
+
+@test "a container opted out of the user namespace runs, with the runtime re-executed from a sealed copy" {
+    skip_if_runc
+    bundle -- sh -c 'cat /proc/self/uid_map'
+    spec_edit "$BUNDLE" 'c.setdefault("annotations", {})["run.sudobox.userns"] = "host"'
+    run rt --debug --log "$TMP/debug.log" run -b "$BUNDLE" "$ID"
+    [ "$status" -eq 0 ]
+    [[ "$(echo $output)" == *"0 0 4294967295"* ]]
+    grep -q "sealed copy" "$TMP/debug.log"
+    # With the automatic user namespace there is nothing to protect: no re-execution.
+    spec_edit "$BUNDLE" 'c["annotations"].pop("run.sudobox.userns")'
+    : >"$TMP/debug.log"
+    run rt --debug --log "$TMP/debug.log" run -b "$BUNDLE" "$ID"
+    [ "$status" -eq 0 ]
+    ! grep -q "sealed copy" "$TMP/debug.log"
+}
