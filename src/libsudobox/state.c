@@ -455,7 +455,7 @@ str_cmp (const void *a, const void *b)
 }
 
 int
-sb_state_list (const char *root, char ***ids, sb_err **err)
+sb_state_list (const char *root, bool incomplete, char ***ids, sb_err **err)
 {
   _cleanup_strv_ char **v = sb_xmalloc0 (sizeof (char *));
   DIR *d = opendir (root);
@@ -467,11 +467,15 @@ sb_state_list (const char *root, char ***ids, sb_err **err)
     {
       _cleanup_free_ char *state = sb_xasprintf ("%s/" SB_STATE_FILE, de->d_name);
       struct stat st;
-      /* Only real directories count, and those still being created have no
+      bool has_state;
+      /* Only real directories count (not the id range allocations); those
+         being created, or whose runtime was killed early, have no
          state.json yet.  */
-      if (sb_state_check_id (de->d_name, NULL) < 0
-          || fstatat (dirfd (d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR (st.st_mode)
-          || fstatat (dirfd (d), state, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG (st.st_mode))
+      if (sb_state_check_id (de->d_name, NULL) < 0 || strcmp (de->d_name, "idranges") == 0
+          || fstatat (dirfd (d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR (st.st_mode))
+        continue;
+      has_state = fstatat (dirfd (d), state, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG (st.st_mode);
+      if (!has_state && !incomplete)
         continue;
       sb_strv_append (&v, de->d_name);
     }

@@ -61,8 +61,9 @@ const char *sb_status_name (sb_status s);
 /* runc's state JSON for `state`, hooks and the listener.  */
 char *sb_state_to_oci_json (const sb_state *st, sb_status status);
 int sb_state_remove (const char *root, const char *id, sb_err **err);
-/* Sorted ids of every container under root.  */
-int sb_state_list (const char *root, char ***ids, sb_err **err);
+/* Sorted ids of every container under root; with incomplete, also the
+   directories that have no state.json (a create in progress or killed).  */
+int sb_state_list (const char *root, bool incomplete, char ***ids, sb_err **err);
 void sb_state_free (sb_state *st);
 void sb_state_freep (sb_state **st);
 #define _cleanup_state_ __attribute__ ((cleanup (sb_state_freep)))

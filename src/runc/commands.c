@@ -314,7 +314,7 @@ cmd_list (const cli_global *g, int argc, char **argv, int *exit_code, sb_err **e
       }
   if (optind != argc)
     return bad_usage ("list", usage, err);
-  if (sb_state_list (g->root, &ids, err) < 0)
+  if (sb_state_list (g->root, false, &ids, err) < 0)
     return -1;
   if (json)
     fputs ("[", stdout);

@@ -56,7 +56,7 @@ collect_orphans (sb_mgr *m, int *cleaned)
 {
   _cleanup_strv_ char **ids = NULL;
 
-  if (sb_state_list (m->run_root, &ids, NULL) < 0)
+  if (sb_state_list (m->run_root, true, &ids, NULL) < 0)
     return;
   for (size_t i = 0; ids && ids[i]; i++)
     {

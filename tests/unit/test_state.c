@@ -331,7 +331,7 @@ test_list_remove (void)
   mkdir (P ("%s/.hidden", root), 0700);
   sb_write_file_atomic (P ("%s/.hidden/state.json", root), "{}", 2, 0600, NULL);
 
-  tap_is_int (sb_state_list (root, &ids, NULL), 0, "list");
+  tap_is_int (sb_state_list (root, false, &ids, NULL), 0, "list");
   tap_is_int (sb_strv_len (ids), 5, "five containers (c1 and four more)");
   if (sb_strv_len (ids) == 5)
     {
@@ -340,7 +340,11 @@ test_list_remove (void)
         tap_is_str (ids[i], want[i], "sorted %zu", i);
     }
   sb_strv_freep (&ids);
-  tap_is_int (sb_state_list (missing, &ids, NULL), 0, "list of a missing root");
+  mkdir (P ("%s/idranges", root), 0700);
+  tap_is_int (sb_state_list (root, true, &ids, NULL), 0, "list with incomplete ones");
+  tap_is_int (sb_strv_len (ids), 6, "six: the five and \"halfway\", never idranges");
+  sb_strv_freep (&ids);
+  tap_is_int (sb_state_list (missing, false, &ids, NULL), 0, "list of a missing root");
   tap_ok (ids != NULL && ids[0] == NULL, "is empty");
 
   /* Remove must not follow links out of the container directory.  */
@@ -364,6 +368,7 @@ test_list_remove (void)
   unlink (P ("%s/symlinked", root));
   unlink (P ("%s/.hidden/state.json", root));
   rmdir (P ("%s/.hidden", root));
+  rmdir (P ("%s/idranges", root));
   tap_is_int (rmdir (root), 0, "remove leaves nothing behind");
   unlink (P ("%s/keep", outside));
   rmdir (outside);
