@@ -60,8 +60,10 @@ sb_strv_freep (char ***v)
 static void
 oom (void)
 {
+  /* Not abort(): in a child made by a raw clone3, glibc's cached thread id
+     is still the parent's, and raise() would signal the parent.  */
   fputs ("sudobox: out of memory\n", stderr);
-  abort ();
+  _exit (127);
 }
 
 void *
