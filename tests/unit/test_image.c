@@ -17,24 +17,8 @@
 #include "util.h"
 
 static char tmp[] = "/tmp/sudobox-test-image.XXXXXX";
-static char **garbage;
 
-/* A path below tmp, freed at the end.  */
-static const char *
-T (const char *fmt, ...)
-{
-  va_list ap;
-  char *rel, *s;
-  va_start (ap, fmt);
-  if (vasprintf (&rel, fmt, ap) < 0)
-    abort ();
-  va_end (ap);
-  s = sb_xasprintf ("%s/%s", tmp, rel);
-  sb_strv_append (&garbage, s);
-  free (rel);
-  free (s);
-  return garbage[sb_strv_len (garbage) - 1];
-}
+#define T(...) tap_path (tmp, __VA_ARGS__)
 
 static void
 die (const char *what)
@@ -593,6 +577,5 @@ main (void)
   test_du ();
   test_build_validation ();
   sb_image_remove_tree (AT_FDCWD, tmp, NULL);
-  sb_strv_free (garbage);
   return tap_done ();
 }

@@ -18,22 +18,8 @@
 #define RANGE 65536u
 
 static char tmp[] = "/tmp/sudobox-test-registry.XXXXXX";
-static char **garbage;
 
-/* A formatted string, freed at the end of the test.  */
-static const char *
-S (const char *fmt, ...)
-{
-  va_list ap;
-  char *s;
-  va_start (ap, fmt);
-  if (vasprintf (&s, fmt, ap) < 0)
-    abort ();
-  va_end (ap);
-  sb_strv_append (&garbage, s);
-  free (s);
-  return garbage[sb_strv_len (garbage) - 1];
-}
+#define S(...) tap_str (__VA_ARGS__)
 
 /* Test setup that must not fail silently.  */
 static void
@@ -760,6 +746,5 @@ main (void)
   test_corrupt ();
   test_locked ();
   tap_ok (nftw (tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0, "temporary root removed");
-  sb_strv_free (garbage);
   return tap_done ();
 }

@@ -17,33 +17,8 @@
 
 static char tmp[] = "/tmp/sudobox-test-state.XXXXXX";
 static char *root;
-static char **garbage;
 
-/* A formatted path, freed at the end of the test.  */
-static const char *
-P (const char *fmt, ...)
-{
-  va_list ap;
-  char *s;
-  va_start (ap, fmt);
-  if (vasprintf (&s, fmt, ap) < 0)
-    abort ();
-  va_end (ap);
-  sb_strv_append (&garbage, s);
-  free (s);
-  return garbage[sb_strv_len (garbage) - 1];
-}
-
-/* Test setup that must not fail silently.  */
-static void
-ln (const char *target, const char *path)
-{
-  if (symlink (target, path) < 0)
-    {
-      perror (path);
-      abort ();
-    }
-}
+#define P(...) tap_str (__VA_ARGS__)
 
 static bool
 contains (const char *s, const char *needle)
@@ -327,7 +302,7 @@ test_list_remove (void)
   /* Not containers: being created (no state.json), a file, a symlink, a bad name.  */
   sb_state_create_dir (root, "halfway", NULL, NULL, NULL);
   sb_write_file_atomic (P ("%s/file", root), "x", 1, 0600, NULL);
-  ln (P ("%s/c1", root), P ("%s/symlinked", root));
+  tap_symlink (P ("%s/c1", root), P ("%s/symlinked", root));
   mkdir (P ("%s/.hidden", root), 0700);
   sb_write_file_atomic (P ("%s/.hidden/state.json", root), "{}", 2, 0600, NULL);
 
@@ -351,9 +326,9 @@ test_list_remove (void)
   _cleanup_free_ char *outside = sb_xasprintf ("%s/outside", tmp);
   mkdir (outside, 0700);
   sb_write_file_atomic (P ("%s/keep", outside), "x", 1, 0600, NULL);
-  ln (outside, P ("%s/alpha/link", root));
+  tap_symlink (outside, P ("%s/alpha/link", root));
   sb_mkdir_p (P ("%s/alpha/sub/deeper", root), 0700, NULL);
-  ln (outside, P ("%s/alpha/sub/deeper/link2", root));
+  tap_symlink (outside, P ("%s/alpha/sub/deeper/link2", root));
   tap_is_int (sb_state_remove (root, "alpha", NULL), 0, "remove alpha");
   tap_ok (access (P ("%s/alpha", root), F_OK) < 0 && errno == ENOENT, "alpha is gone");
   tap_ok (access (P ("%s/keep", outside), F_OK) == 0, "links were not followed");
@@ -504,7 +479,6 @@ main (void)
   test_hooks ();
   rmdir (P ("%s/run", tmp));
   tap_ok (rmdir (tmp) == 0, "temp dir empty at the end");
-  sb_strv_free (garbage);
   free (root);
   return tap_done ();
 }

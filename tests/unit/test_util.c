@@ -10,35 +10,8 @@
 #include "tap.h"
 
 static char tmp[] = "/tmp/sudobox-test-util.XXXXXX";
-static char **garbage;
 
-/* A path below tmp, freed at the end of the test.  */
-static const char *
-T (const char *fmt, ...)
-{
-  va_list ap;
-  char *rel, *s;
-  va_start (ap, fmt);
-  if (vasprintf (&rel, fmt, ap) < 0)
-    abort ();
-  va_end (ap);
-  s = sb_xasprintf ("%s/%s", tmp, rel);
-  sb_strv_append (&garbage, s);
-  free (rel);
-  free (s);
-  return garbage[sb_strv_len (garbage) - 1];
-}
-
-/* Test setup that must not fail silently.  */
-static void
-ln (const char *target, const char *path)
-{
-  if (symlink (target, path) < 0)
-    {
-      perror (path);
-      abort ();
-    }
-}
+#define T(...) tap_path (tmp, __VA_ARGS__)
 
 static void
 put (const char *path, const char *text)
@@ -124,8 +97,8 @@ test_open_in_root (void)
 
   sb_mkdir_p (T ("root/etc"), 0755, NULL);
   put (T ("root/etc/passwd"), "inside\n");
-  ln ("/etc", T ("root/link"));
-  ln ("../../../../../etc", T ("root/abslink"));
+  tap_symlink ("/etc", T ("root/link"));
+  tap_symlink ("../../../../../etc", T ("root/abslink"));
   rootfd = open (T ("root"), O_PATH | O_DIRECTORY | O_CLOEXEC);
 
   for (size_t i = 0; i < sizeof (escapes) / sizeof (escapes[0]); i++)
@@ -149,9 +122,9 @@ test_open_in_root (void)
   unlink (T ("root/etc/new-file"));
 
   /* /proc magic links must not be followed.  */
-  ln ("/proc/self/root", T ("root/magic"));
+  tap_symlink ("/proc/self/root", T ("root/magic"));
   sb_mkdir_p (T ("root/proc/self"), 0755, NULL);
-  ln ("/", T ("root/proc/self/root"));
+  tap_symlink ("/", T ("root/proc/self/root"));
   _cleanup_close_ int mfd = sb_open_in_root (rootfd, "magic/etc/passwd", O_RDONLY, 0, NULL);
   tap_ok (mfd >= 0 && same_file (mfd, T ("root/etc/passwd")), "a /proc path resolves inside the root too");
 
@@ -177,7 +150,7 @@ test_mkdir_in_root (void)
   mkdir (outside, 0700);
   /* "link" points at outside's absolute host path; inside the root that
      path names root + outside.  */
-  ln (outside, T ("root/link"));
+  tap_symlink (outside, T ("root/link"));
   inside = sb_xasprintf ("%s/root%s", tmp, outside);
   sb_mkdir_p (inside, 0700, NULL);
 
@@ -241,7 +214,7 @@ test_write_atomic (void)
 
   /* A symlink at the path is replaced, not written through.  */
   put (T ("target"), "keep");
-  ln (T ("target"), T ("sym"));
+  tap_symlink (T ("target"), T ("sym"));
   tap_is_int (sb_write_file_atomic (T ("sym"), "new", 3, 0600, NULL), 0, "write over a symlink");
   tap_ok (sb_read_file_at (AT_FDCWD, T ("target"), 100, &got, NULL, NULL) == 0 && strcmp (got, "keep") == 0,
           "the symlink's target is untouched");
@@ -311,6 +284,5 @@ main (void)
   test_read_limit ();
   rmdir (T ("root"));
   tap_ok (rmdir (tmp) == 0, "temp dir empty at the end");
-  sb_strv_free (garbage);
   return tap_done ();
 }
