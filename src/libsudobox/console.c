@@ -79,23 +79,13 @@ sb_console_make_controlling (int slave, sb_err **err)
 }
 
 int
-sb_console_connect (const char *socket_path, sb_err **err)
-{
-  int fd = sb_unix_connect (socket_path, err);
-
-  if (fd < 0)
-    return sb_error_wrap (err, "console socket");
-  return fd;
-}
-
-int
 sb_console_send (const char *socket_path, int master, sb_err **err)
 {
   static const char name[] = "/dev/ptmx";
-  _cleanup_close_ int sock = sb_console_connect (socket_path, err);
+  _cleanup_close_ int sock = sb_unix_connect (socket_path, err);
 
   if (sock < 0)
-    return -1;
+    return sb_error_wrap (err, "console socket");
   if (sb_send_fd (sock, master, name, sizeof (name) - 1) < 0)
     return sb_error (err, errno, "sending the pty master to the console socket `%s`", socket_path);
   return 0;

@@ -19,9 +19,6 @@ int sb_console_make_controlling (int slave, sb_err **err);
 /* Connects to the unix socket at path and sends master with SCM_RIGHTS
    (runc's protocol: the payload is the name "/dev/ptmx").  */
 int sb_console_send (const char *socket_path, int master, sb_err **err);
-/* Connects to a console socket path; returns the fd (done before the
-   container changes its root so the path resolves on the host).  */
-int sb_console_connect (const char *socket_path, sb_err **err);
 
 /* Relays until the master hangs up: stdin -> master, master -> stdout,
    the caller's window size -> master (SIGWINCH).  Puts the caller's terminal

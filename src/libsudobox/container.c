@@ -322,49 +322,51 @@ userns_for_maps (const sb_mount *m, sb_err **err)
 /* A plain detached copy of a bind source, made as host root so the
    container's init, which cannot search host directories, need not.  */
 static int
-clone_source (const sb_mount *m, size_t i, sb_err **err)
+clone_source (const sb_mount *m, size_t i, int *fd, sb_err **err)
 {
-  int fd = open_tree (AT_FDCWD, m->source,
-                      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (m->recursive ? AT_RECURSIVE : 0));
-  if (fd < 0)
-    return sb_error (err, errno, "mounts[%zu]: bind source `%s`", i, m->source) - 1;
-  return fd;
+  *fd = open_tree (AT_FDCWD, m->source,
+                   OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (m->recursive ? AT_RECURSIVE : 0));
+  if (*fd < 0)
+    return sb_error (err, errno, "mounts[%zu]: bind source `%s`", i, m->source);
+  return 0;
 }
 
+/* The detached mount the init attaches for spec mount i, if it needs one:
+ *fd = -1 when the init mounts it itself.  */
 static int
-premount_for (creation *c, size_t i, int userns_fd, sb_err **err)
+premount_for (creation *c, size_t i, int userns_fd, int *fd, sb_err **err)
 {
   const sb_mount *m = &c->spec->mounts[i];
   _cleanup_close_ int own_ns = -1;
   _cleanup_err_ sb_err *local = NULL;
-  int fd;
 
+  *fd = -1;
   if (!m->idmap && !m->bind)
-    return -1;
+    return 0;
   if (m->source == NULL)
-    return sb_error (err, 0, "mounts[%zu]: an idmapped mount needs a source", i);
+    return sb_error (err, 0, "mounts[%zu]: an idmapped or bind mount needs a source", i);
+  if (!m->idmap && !c->idmap_mounts)
+    return clone_source (m, i, fd, err);
   if (m->idmap && m->n_uid_mappings > 0)
     {
       own_ns = userns_for_maps (m, err);
       if (own_ns < 0)
-        return -2;
+        return -1;
       userns_fd = own_ns;
     }
-  if (!m->idmap && !c->idmap_mounts)
-    return clone_source (m, i, err);
   if (userns_fd < 0)
-    return sb_error (err, 0, "mounts[%zu]: \"idmap\" needs a user namespace or its own mappings", i) - 1;
-  fd = sb_idmap_tree (m->source, userns_fd, m->recursive, m->idmap ? err : &local);
-  if (fd < 0 && m->idmap)
-    return sb_error_wrap (err, "mounts[%zu]", i) - 1;
+    return sb_error (err, 0, "mounts[%zu]: \"idmap\" needs a user namespace or its own mappings", i);
+  *fd = sb_idmap_tree (m->source, userns_fd, m->recursive, m->idmap ? err : &local);
+  if (*fd < 0 && m->idmap)
+    return sb_error_wrap (err, "mounts[%zu]", i);
   /* A filesystem that cannot be idmapped (procfs, sysfs, another overlay)
      is bound as it is: its files then show as nobody inside.  */
-  if (fd < 0)
+  if (*fd < 0)
     {
       sb_debug ("mounts[%zu]: %s: bound without idmap", i, local->msg);
-      return clone_source (m, i, err);
+      return clone_source (m, i, fd, err);
     }
-  return fd;
+  return 0;
 }
 
 /* The host id that container id 0 maps to (overlayfs writes with it).  */
@@ -445,8 +447,8 @@ send_premounts (creation *c, sb_err **err)
     }
   for (size_t i = 0; i < c->spec->n_mounts; i++)
     {
-      _cleanup_close_ int fd = premount_for (c, i, userns_fd, err);
-      if (fd < -1)
+      _cleanup_close_ int fd = -1;
+      if (premount_for (c, i, userns_fd, &fd, err) < 0)
         return -1;
       if (fd >= 0 && sb_sync_send (c->sync, SB_SYNC_PREMOUNT, (int32_t)i, fd, NULL) < 0)
         return sb_error (err, errno, "sync");

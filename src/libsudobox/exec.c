@@ -90,16 +90,12 @@ ns_flags_to_join (pid_t pid)
   int flags = 0;
   for (int k = 0; k < SB_NS_KINDS; k++)
     {
-      char path[64];
+      char path[64], self[64];
       struct stat a, b;
       snprintf (path, sizeof (path), "/proc/%d/ns/%s", pid, sb_ns_proc_name (k));
-      if (stat (path, &a) == 0 && stat (strchr (path + 6, '/') - 0 ? path : path, &a) == 0)
-        {
-          char self[64];
-          snprintf (self, sizeof (self), "/proc/self/ns/%s", sb_ns_proc_name (k));
-          if (stat (self, &b) == 0 && (a.st_ino != b.st_ino || a.st_dev != b.st_dev))
-            flags |= sb_ns_clone_flag (k);
-        }
+      snprintf (self, sizeof (self), "/proc/self/ns/%s", sb_ns_proc_name (k));
+      if (stat (path, &a) == 0 && stat (self, &b) == 0 && (a.st_ino != b.st_ino || a.st_dev != b.st_dev))
+        flags |= sb_ns_clone_flag (k);
     }
   return flags;
 }

@@ -221,8 +221,7 @@ image_ls (sb_mgr *m, int argc, char **argv, sb_err **err)
     }
   free (list);
   if (json)
-    puts (json_object_to_json_string_ext (arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
-                                                   | JSON_C_TO_STRING_NOSLASHESCAPE));
+    cli_print_json (arr);
   json_object_put (arr);
   return 0;
 }
@@ -240,8 +239,7 @@ image_inspect (sb_mgr *m, int argc, char **argv, sb_err **err)
   if (ret != 0)
     return ret < 0 ? -1 : sb_error (err, 0, "image \"%s\" not found", argv[1]);
   o = image_json (r);
-  puts (json_object_to_json_string_ext (o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
-                                               | JSON_C_TO_STRING_NOSLASHESCAPE));
+  cli_print_json (o);
   json_object_put (o);
   sb_image_rec_free (r);
   return 0;

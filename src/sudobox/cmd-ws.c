@@ -392,8 +392,7 @@ cmd_ls (sb_mgr *m, int argc, char **argv, int *exit_code, sb_err **err)
     }
   free (list);
   if (json)
-    puts (json_object_to_json_string_ext (arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
-                                                   | JSON_C_TO_STRING_NOSLASHESCAPE));
+    cli_print_json (arr);
   json_object_put (arr);
   return 0;
 }
@@ -412,8 +411,7 @@ cmd_inspect (sb_mgr *m, int argc, char **argv, int *exit_code, sb_err **err)
   if (r != 0)
     return r < 0 ? -1 : sb_error (err, 0, "workspace \"%s\" not found", argv[1]);
   o = ws_json (w);
-  puts (json_object_to_json_string_ext (o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
-                                               | JSON_C_TO_STRING_NOSLASHESCAPE));
+  cli_print_json (o);
   json_object_put (o);
   sb_ws_rec_free (w);
   return 0;

@@ -106,13 +106,10 @@ sb_mgr_gc (sb_mgr *m, int *cleaned, sb_err **err)
 
   if (sb_registry_ws_list (m->reg, &list, &n, err) < 0)
     return -1;
-  for (size_t i = 0; i < n; i++)
-    {
-      if (ret == 0 && collect_ws (m, list[i]->name, &count, err) < 0)
-        ret = -1;
-      sb_ws_rec_free (list[i]);
-    }
-  free (list);
+  for (size_t i = 0; i < n && ret == 0; i++)
+    if (collect_ws (m, list[i]->name, &count, err) < 0)
+      ret = -1;
+  sb_ws_rec_list_free (list);
   collect_orphans (m, &count);
   collect_image_tmp (m, &count);
   if (cleaned)

@@ -23,6 +23,13 @@ cli_usage_error (const char *cmd, const char *usage, sb_err **err)
   return sb_error (err, 0, "usage: sudobox %s %s", cmd, usage);
 }
 
+void
+cli_print_json (json_object *o)
+{
+  puts (json_object_to_json_string_ext (o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
+                                               | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
 bool
 cli_parse_format (const char *s, bool *json, sb_err **err)
 {
