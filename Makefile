@@ -9,8 +9,9 @@ DESTDIR ?=
 # Debian packages: building, testing, benchmarking.
 BUILD_DEPS = meson ninja-build pkg-config gcc libjson-c-dev libseccomp-dev libcap-dev \
              libsqlite3-dev libfuse3-dev libmnl-dev libarchive-dev
-RUN_DEPS = mmdebstrap slirp4netns uidmap
-TEST_DEPS = bats procps util-linux python3 runc crun bubblewrap clang libclang-rt-14-dev binutils tmux
+RUN_DEPS = mmdebstrap slirp4netns passt uidmap fuse3 qemu-system-x86 qemu-utils linux-image-amd64 e2fsprogs cpio
+TEST_DEPS = bats procps util-linux python3 python3-yaml runc crun bubblewrap clang libclang-rt-14-dev binutils tmux \
+            podman buildah containerd docker.io lxcfs
 STAMP = .cache/deps-installed
 
 .PHONY: all deps build build-asan test unit integration demo demo-runc bench fuzz install uninstall clean format

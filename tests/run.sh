@@ -19,7 +19,7 @@ if [ "$what" = unit ] || [ "$what" = all ]; then
     done
 fi
 if [ "$what" = integration ] || [ "$what" = all ]; then
-    files+=("$top"/tests/integration/*.bats)
+    files+=("$top"/tests/integration/*.bats "$top"/tests/security/*.bats)
 fi
 
 # ASan: leaks are errors; fork children that _exit skip the check anyway.

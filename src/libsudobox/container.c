@@ -53,6 +53,7 @@ typedef struct creation
   bool direct;           /* the init was cloned straight into its namespaces */
   int console_master;    /* kept for a foreground run with a terminal */
   bool keep_console;
+  sb_isolation isolation;
 } creation;
 
 static const char *
@@ -60,6 +61,36 @@ annotation_is (const sb_spec *spec, const char *key, const char *value)
 {
   const char *v = sb_spec_annotation (spec, key);
   return v && strcmp (v, value) == 0 ? v : NULL;
+}
+
+static const char *const isolation_names[] = {
+  [SB_ISOLATION_USERNS] = "userns",
+  [SB_ISOLATION_SYSTEM] = "system",
+  [SB_ISOLATION_MICROVM] = "microvm",
+};
+
+const char *
+sb_isolation_name (sb_isolation mode)
+{
+  return isolation_names[mode];
+}
+
+int
+sb_spec_isolation (const sb_spec *spec, sb_isolation *mode, sb_err **err)
+{
+  const char *v = sb_spec_annotation (spec, SB_ANNOT_ISOLATION);
+
+  *mode = SB_ISOLATION_USERNS;
+  if (v == NULL)
+    return 0;
+  for (size_t i = 0; i < sizeof isolation_names / sizeof *isolation_names; i++)
+    if (strcmp (v, isolation_names[i]) == 0)
+      {
+        *mode = (sb_isolation)i;
+        return 0;
+      }
+  return sb_error (err, 0, "annotation %s: unknown isolation \"%s\" (userns, system or microvm)",
+                   SB_ANNOT_ISOLATION, v);
 }
 
 bool
@@ -207,6 +238,11 @@ validate (creation *c, sb_err **err)
 
   if (spec->process == NULL)
     return sb_error (err, 0, "process: required to create a container");
+  if (sb_spec_isolation (spec, &c->isolation, err) < 0)
+    return -1;
+  if (c->isolation != SB_ISOLATION_USERNS)
+    return sb_error (err, 0, "annotation %s: isolation \"%s\" is not available yet", SB_ANNOT_ISOLATION,
+                     sb_isolation_name (c->isolation));
   if (!spec->linux.namespaces[SB_NS_MOUNT].present)
     return sb_error (err, 0, "linux.namespaces: a mount namespace is required");
   if (spec->process->terminal && c->o->console_socket == NULL && !c->keep_console)

@@ -24,6 +24,20 @@
 #define SB_ANNOT_OVERLAY_LOWER "run.sudobox.overlay.lower"
 #define SB_ANNOT_OVERLAY_UPPER "run.sudobox.overlay.upper"
 #define SB_ANNOT_OVERLAY_WORK "run.sudobox.overlay.work"
+/* The isolation level: "userns" (default), "system" or "microvm".  */
+#define SB_ANNOT_ISOLATION "run.sudobox.isolation"
+
+typedef enum sb_isolation
+{
+  SB_ISOLATION_USERNS,
+  SB_ISOLATION_SYSTEM,
+  SB_ISOLATION_MICROVM,
+} sb_isolation;
+
+/* The spec's isolation level from SB_ANNOT_ISOLATION; an unknown value is an
+   error naming it.  */
+int sb_spec_isolation (const sb_spec *spec, sb_isolation *mode, sb_err **err);
+const char *sb_isolation_name (sb_isolation mode);
 
 typedef struct sb_create_opts
 {
