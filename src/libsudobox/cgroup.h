@@ -51,6 +51,10 @@ int sb_cgroup_is_frozen (sb_cgroup *cg, bool *frozen, sb_err **err);
 int sb_cgroup_pids (sb_cgroup *cg, pid_t **pids, size_t *n, sb_err **err);
 /* Sends sig to every process (thaws first when SIGKILL so it is delivered).  */
 int sb_cgroup_kill (sb_cgroup *cg, int sig, sb_err **err);
+/* Hands the container's cgroup directories over to its root (uid, gid on
+   the host): it may then create and limit cgroups below them, within the
+   limits set on them.  In cgroup-delegate.c.  */
+int sb_cgroup_delegate (sb_cgroup *cg, uid_t uid, gid_t gid, sb_err **err);
 /* Kills what is left, waits for it to go and removes every directory it created.  */
 int sb_cgroup_destroy (sb_cgroup *cg, sb_err **err);
 void sb_cgroup_free (sb_cgroup *cg);

@@ -22,6 +22,7 @@
 #include "idmap.h"
 #include "idrange.h"
 #include "init.h"
+#include "isolation.h"
 #include "log.h"
 #include "namespaces.h"
 #include "process.h"
@@ -54,6 +55,7 @@ typedef struct creation
   int console_master;    /* kept for a foreground run with a terminal */
   bool keep_console;
   sb_isolation isolation;
+  const sb_isolation_ops *iso; /* what the isolation mode adds */
 } creation;
 
 static const char *
@@ -240,9 +242,9 @@ validate (creation *c, sb_err **err)
     return sb_error (err, 0, "process: required to create a container");
   if (sb_spec_isolation (spec, &c->isolation, err) < 0)
     return -1;
-  if (c->isolation != SB_ISOLATION_USERNS)
-    return sb_error (err, 0, "annotation %s: isolation \"%s\" is not available yet", SB_ANNOT_ISOLATION,
-                     sb_isolation_name (c->isolation));
+  c->iso = sb_isolation_ops_get (c->isolation, err);
+  if (c->iso == NULL || (c->iso->prepare && c->iso->prepare (c->spec, c->o, err) < 0))
+    return -1;
   if (!spec->linux.namespaces[SB_NS_MOUNT].present)
     return sb_error (err, 0, "linux.namespaces: a mount namespace is required");
   if (spec->process->terminal && c->o->console_socket == NULL && !c->keep_console)
@@ -294,7 +296,7 @@ new_state (creation *c, sb_status status)
   st->cgroup_path = c->cg ? sb_xstrdup (sb_cgroup_path (c->cg)) : NULL;
   st->userns_auto = c->userns_auto;
   st->id_first = c->id_first;
-  st->isolation = sb_xstrdup ("userns");
+  st->isolation = sb_xstrdup (sb_isolation_name (c->isolation));
   st->config_json = sb_xstrdup (c->config_json);
   st->annotations_kv = sb_xmalloc0 ((2 * n + 1) * sizeof (char *));
   for (size_t i = 0; i < n; i++)
@@ -700,6 +702,7 @@ spawn_init (creation *c, sb_err **err)
                        .userns_new = c->userns_new,
                        .userns = c->userns_new || c->spec->linux.namespaces[SB_NS_USER].present,
                        .plan = &c->plan,
+                       .iso = c->iso,
                        .sync = sv[1],
                        .listen_fd = c->listen_fd,
                        .cgroup_path = sb_cgroup_path (c->cg),
@@ -793,6 +796,12 @@ do_create (creation *c, sb_err **err)
   add_default_device_rules (c->spec);
   res = c->spec->linux.resources;
   if (sb_cgroup_create (c->o->id, c->spec->linux.cgroups_path, res, &c->cg, err) < 0)
+    return -1;
+  if (c->iso->cgroup_created
+      && c->iso->cgroup_created (
+             c->cg, root_host_id (c, c->spec->linux.uid_mappings, c->spec->linux.n_uid_mappings),
+             root_host_id (c, c->spec->linux.gid_mappings, c->spec->linux.n_gid_mappings), err)
+             < 0)
     return -1;
   /* Recorded at once, so that if this runtime is killed from here on, a
      delete finds what to remove (the cgroup, the id range).  */
@@ -958,6 +967,13 @@ sb_container_run (const sb_create_opts *o, bool detach, int *exit_code, sb_err *
   if (ret < 0)
     {
       creation_undo (&c);
+      creation_release (&c);
+      return -1;
+    }
+  if (o->on_created && o->on_created (c.init, o->on_created_arg, err) < 0)
+    {
+      sb_container_delete (o->root, o->id, true, NULL);
+      c.init = 0;
       creation_release (&c);
       return -1;
     }

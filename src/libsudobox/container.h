@@ -49,6 +49,11 @@ typedef struct sb_create_opts
   int preserve_fds;
   bool no_pivot;
   bool no_new_keyring;
+  /* sb_container_run only: called once the container is created and before
+     it starts (its namespaces exist, its process has not run), e.g. to
+     attach a network helper.  A failure deletes the container.  */
+  int (*on_created) (pid_t init, void *arg, sb_err **err);
+  void *on_created_arg;
 } sb_create_opts;
 
 typedef struct sb_exec_opts

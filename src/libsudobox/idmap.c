@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/fsuid.h>
 #include <sys/syscall.h>
 
@@ -178,9 +179,10 @@ held_release (held_fds *h)
     close (h->fds[i]);
 }
 
-int
-sb_idmap_overlay_layers (char **lower, char *upper, char *work, int userns_fd, uid_t root_uid, gid_t root_gid,
-                         sb_err **err)
+/* flags: options without a value to carry over from the original mount.  */
+static int
+overlay_layers (char **lower, char *upper, char *work, char **flags, int userns_fd, uid_t root_uid,
+                gid_t root_gid, sb_err **err)
 {
   __attribute__ ((cleanup (restore_mounter))) bool as_mounter = true;
   __attribute__ ((cleanup (held_release))) held_fds held = { .n = 0 };
@@ -207,6 +209,9 @@ sb_idmap_overlay_layers (char **lower, char *upper, char *work, int userns_fd, u
         return -1;
       held.fds[held.n++] = fd;
     }
+  for (char **f = flags; f && *f; f++)
+    if (fsconfig (fsfd, FSCONFIG_SET_FLAG, *f, NULL, 0) < 0)
+      return sb_error (err, errno, "overlay: set option `%s`", *f);
   if (fsconfig (fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
     return sb_error (err, errno, "overlay over idmapped layers");
   fd = fsmount (fsfd, FSMOUNT_CLOEXEC, 0);
@@ -216,10 +221,34 @@ sb_idmap_overlay_layers (char **lower, char *upper, char *work, int userns_fd, u
 }
 
 int
+sb_idmap_overlay_layers (char **lower, char *upper, char *work, int userns_fd, uid_t root_uid, gid_t root_gid,
+                         sb_err **err)
+{
+  return overlay_layers (lower, upper, work, NULL, userns_fd, root_uid, root_gid, err);
+}
+
+/* work: as in the mount options (escaped); returns WORK/sudobox, created.  */
+static char *
+volatile_workdir (const char *work, sb_err **err)
+{
+  _cleanup_free_ char *dir = sb_xasprintf ("%s/sudobox", work);
+  _cleanup_free_ char *plain = sb_xstrdup (dir);
+
+  sb_unescape_octal (plain);
+  if (mkdir (plain, 0700) < 0 && errno != EEXIST)
+    {
+      sb_error (err, errno, "overlay: mkdir the workdir `%s`", plain);
+      return NULL;
+    }
+  return sb_steal (&dir);
+}
+
+int
 sb_idmap_overlay (const char *path, int userns_fd, uid_t root_uid, gid_t root_gid, int *out, sb_err **err)
 {
   _cleanup_free_ char *opts = overlay_options (path);
-  _cleanup_strv_ char **lower = NULL;
+  _cleanup_strv_ char **lower = NULL, **flags = NULL;
+  _cleanup_free_ char *own_work = NULL;
   char *upper = NULL, *work = NULL, *save = NULL;
 
   *out = -1;
@@ -233,9 +262,17 @@ sb_idmap_overlay (const char *path, int userns_fd, uid_t root_uid, gid_t root_gi
         upper = o + 9;
       else if (strncmp (o, "workdir=", 8) == 0)
         work = o + 8;
+      /* Newer kernels show the volatile option as fsync=volatile.  */
+      else if (strcmp (o, "volatile") == 0 || strcmp (o, "fsync=volatile") == 0)
+        sb_strv_append (&flags, "volatile");
     }
   if (lower == NULL)
     return sb_error (err, 0, "overlay rootfs `%s`: no lowerdir in its mount options", path);
-  *out = sb_idmap_overlay_layers (lower, upper, work, userns_fd, root_uid, root_gid, err);
+  /* A volatile overlay (podman --rm) marks its workdir dirty while mounted,
+     and the kernel refuses a second overlay on that workdir: ours gets its
+     own inside it (removed with the layer) and is volatile too.  */
+  if (flags != NULL && work != NULL && (work = own_work = volatile_workdir (work, err)) == NULL)
+    return -1;
+  *out = overlay_layers (lower, upper, work, flags, userns_fd, root_uid, root_gid, err);
   return *out < 0 ? sb_error_wrap (err, "rootfs `%s`", path) : 0;
 }

@@ -7,6 +7,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include "idclaim.h"
 #include "util.h"
 
 /* Host id 4294967295 is (uid_t) -1, "no id": the pool must end below it.  */
@@ -257,9 +258,11 @@ slots_find_owner (const slots *s, const char *owner)
   return NULL;
 }
 
-/* The lowest range of the pool overlapping no existing slot.  */
+/* The lowest range of the pool overlapping no existing slot and claimed
+   host-wide for this root and owner: 0, or 1 when there is none.  */
 static int
-slots_lowest_free (const slots *s, const sb_idpool *pool, uint32_t *first)
+slots_claim_lowest (const slots *s, const sb_idpool *pool, const char *root_dir, const char *owner,
+                    uint32_t *first, sb_err **err)
 {
   uint32_t nslots = pool->count / SB_IDRANGE_SIZE;
   size_t j = 0;
@@ -267,14 +270,21 @@ slots_lowest_free (const slots *s, const sb_idpool *pool, uint32_t *first)
   for (uint32_t k = 0; k < nslots; k++)
     {
       uint64_t c = (uint64_t)pool->first + (uint64_t)k * SB_IDRANGE_SIZE;
+      int r;
       while (j < s->n && (uint64_t)s->v[j].first + SB_IDRANGE_SIZE <= c)
         j++;
       if (j < s->n && s->v[j].first < c + SB_IDRANGE_SIZE)
         continue;
-      *first = (uint32_t)c;
-      return 0;
+      r = sb_idclaim_take ((uint32_t)c, root_dir, owner, err);
+      if (r < 0)
+        return -1;
+      if (r == 0)
+        {
+          *first = (uint32_t)c;
+          return 0;
+        }
     }
-  return -1;
+  return 1;
 }
 
 static int
@@ -304,6 +314,7 @@ sb_idrange_alloc (const char *root_dir, const sb_idpool *pool, const char *owner
   __attribute__ ((cleanup (slots_freep))) slots s = { 0 };
   const slot *mine;
   uint32_t first;
+  int r;
 
   if (owner_check (owner, err) < 0 || pool_check (pool, "id pool", err) < 0)
     return -1;
@@ -315,11 +326,17 @@ sb_idrange_alloc (const char *root_dir, const sb_idpool *pool, const char *owner
       *host_first = mine->first;
       return 0;
     }
-  if (slots_lowest_free (&s, pool, &first) < 0)
+  r = slots_claim_lowest (&s, pool, root_dir, owner, &first, err);
+  if (r < 0)
+    return -1;
+  if (r > 0)
     return sb_error (err, 0, "no free id range in pool %u+%u (%u ranges of %u)", pool->first, pool->count,
                      pool->count / SB_IDRANGE_SIZE, SB_IDRANGE_SIZE);
   if (slot_create (dfd, root_dir, first, owner, err) < 0)
-    return -1;
+    {
+      sb_idclaim_release (first, root_dir, owner, NULL);
+      return -1;
+    }
   *host_first = first;
   return 0;
 }
@@ -346,6 +363,8 @@ sb_idrange_free (const char *root_dir, const char *owner, sb_err **err)
       snprintf (name, sizeof (name), "%u", s.v[i].first);
       if (unlinkat (dfd, name, 0) < 0 && errno != ENOENT)
         return sb_error (err, errno, "remove `%s/idranges/%s`", root_dir, name);
+      if (sb_idclaim_release (s.v[i].first, root_dir, owner, err) < 0)
+        return -1;
     }
   return 0;
 }

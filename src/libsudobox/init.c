@@ -100,17 +100,58 @@ setup_console (sb_init_ctx *ctx, sb_err **err)
   return sb_console_make_controlling (slave, err);
 }
 
+/* The largest gid mapped in our user namespace.  */
 static int
-apply_sysctls (const sb_spec *spec, sb_err **err)
+max_mapped_gid (unsigned long *out, sb_err **err)
 {
+  _cleanup_fclose_ FILE *f = fopen ("/proc/self/gid_map", "re");
+  unsigned long inside, outside, count;
+
+  if (f == NULL)
+    return sb_error (err, errno, "open /proc/self/gid_map");
+  *out = 0;
+  while (fscanf (f, "%lu %lu %lu", &inside, &outside, &count) == 3)
+    if (count > 0 && inside + count - 1 > *out)
+      *out = inside + count - 1;
+  return 0;
+}
+
+/* Docker asks for net.ipv4.ping_group_range "0 2147483647" (every group).
+   In a user namespace the kernel refuses bounds that are not mapped gids:
+   every group there is a mapped one, so the range ends at the last.  */
+static int
+write_ping_group_range (const char *path, const char *value, sb_err **err)
+{
+  unsigned long low, high, max = 0;
+  _cleanup_free_ char *clamped = NULL;
+
+  if (sscanf (value, "%lu %lu", &low, &high) != 2 || max_mapped_gid (&max, err) < 0)
+    return -1;
+  if (high <= max || low > max)
+    return -1;
+  clamped = sb_xasprintf ("%lu %lu", low, max);
+  return sb_write_file_at (AT_FDCWD, path, clamped, err);
+}
+
+static int
+apply_sysctls (const sb_init_ctx *ctx, sb_err **err)
+{
+  const sb_spec *spec = ctx->spec;
+
   for (size_t i = 0; i < spec->linux.n_sysctl; i++)
     {
-      _cleanup_free_ char *path = sb_xasprintf ("/proc/sys/%s", spec->linux.sysctl[i].key);
+      const char *key = spec->linux.sysctl[i].key, *value = spec->linux.sysctl[i].value;
+      _cleanup_free_ char *path = sb_xasprintf ("/proc/sys/%s", key);
+      _cleanup_err_ sb_err *first = NULL;
       for (char *c = path + strlen ("/proc/sys/"); *c; c++)
         if (*c == '.')
           *c = '/';
-      if (sb_write_file_at (AT_FDCWD, path, spec->linux.sysctl[i].value, err) < 0)
-        return sb_error_wrap (err, "linux.sysctl \"%s\"", spec->linux.sysctl[i].key);
+      if (sb_write_file_at (AT_FDCWD, path, value, &first) == 0)
+        continue;
+      if (first->errnum == EINVAL && ctx->userns && strcmp (key, "net.ipv4.ping_group_range") == 0
+          && write_ping_group_range (path, value, NULL) == 0)
+        continue;
+      return sb_error (err, 0, "linux.sysctl \"%s\": %s", key, first->msg);
     }
   return 0;
 }
@@ -123,6 +164,33 @@ apply_uts (const sb_spec *spec, sb_err **err)
   if (spec->domainname && setdomainname (spec->domainname, strlen (spec->domainname)) < 0)
     return sb_error (err, errno, "domainname: setdomainname \"%s\"", spec->domainname);
   return 0;
+}
+
+static int
+configure_step (void *arg, sb_err **err)
+{
+  const sb_init_ctx *ctx = arg;
+  return apply_uts (ctx->spec, err) < 0 || apply_sysctls (ctx, err) < 0 ? -1 : 0;
+}
+
+static int
+restrict_step (void *arg, sb_err **err)
+{
+  return sb_mounts_restrict (arg, err);
+}
+
+/* The hostname, sysctls, then the masked and read-only paths; an isolation
+   mode may run them around namespaces of its own.  */
+static int
+finish_namespaces (sb_init_ctx *ctx, sb_mount_ctx *mctx, sb_err **err)
+{
+  sb_isolation_step configure = { configure_step, ctx }, restrict_paths = { restrict_step, mctx };
+
+  if (ctx->iso->seal)
+    return ctx->iso->seal (ctx->spec, &configure, &restrict_paths, err);
+  if (configure.run (configure.arg, err) < 0)
+    return -1;
+  return restrict_paths.run (restrict_paths.arg, err);
 }
 
 /* Everything up to the point where the container is "created".  */
@@ -180,7 +248,7 @@ build_container (sb_init_ctx *ctx, char **state_json, sb_err **err)
     return -1;
   if (spec->process->terminal && setup_console (ctx, err) < 0)
     return -1;
-  if (apply_uts (spec, err) < 0 || apply_sysctls (spec, err) < 0)
+  if (finish_namespaces (ctx, &mctx, err) < 0)
     return -1;
   if (!ctx->opts->no_new_keyring && syscall (SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0
       && errno != ENOSYS)
@@ -265,6 +333,11 @@ sb_init_stage1 (sb_init_ctx *ctx)
     _exit (1);
   if (sb_ns_join_user (ctx->spec, &err) < 0)
     fail (ctx->sync, err);
+  /* Namespaces given by path (podman's and CNI's network namespace, a pod's)
+     belong to the host's user namespace: join them while we still hold
+     CAP_SYS_ADMIN there, before creating ours (runc's order too).  */
+  if (sb_ns_join_paths (ctx->spec, &err) < 0)
+    fail (ctx->sync, err);
   if (ctx->userns_new)
     {
       if (unshare (CLONE_NEWUSER) < 0)
@@ -276,8 +349,6 @@ sb_init_stage1 (sb_init_ctx *ctx)
           || sb_sync_expect (ctx->sync, SB_SYNC_GO, &m, &err) < 0)
         _exit (1);
     }
-  if (sb_ns_join_paths (ctx->spec, &err) < 0)
-    fail (ctx->sync, err);
   if (unshare (sb_ns_new_flags (ctx->spec)) < 0)
     {
       sb_error (&err, errno, "create namespaces");

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "container.h"
+#include "isolation.h"
 #include "process.h"
 #include "spec.h"
 
@@ -21,6 +22,7 @@ typedef struct sb_init_ctx
   bool userns_new;    /* stage 1 unshares a user namespace; the runtime writes its maps */
   bool userns;        /* the container runs in a user namespace */
   sb_exec_plan *plan;
+  const sb_isolation_ops *iso; /* what the isolation mode adds */
   int sync;                /* the child's end of the sync socketpair */
   int listen_fd;           /* start.sock, accepted once by `start` */
   const char *cgroup_path; /* for cgroup mounts */

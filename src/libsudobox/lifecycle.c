@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -76,6 +77,25 @@ signal_init (const sb_state *st, int sig, sb_err **err)
   return 0;
 }
 
+/* True when the init is PID 1 of a pid namespace of its own ("NSpid: N 1"):
+   SIGKILL to it then kills every process of the container, and its exit
+   is seen only after they are gone, so no freezing is needed.  */
+static bool
+init_owns_pidns (const sb_state *st)
+{
+  _cleanup_free_ char *path = sb_xasprintf ("/proc/%d/status", st->pid);
+  _cleanup_fclose_ FILE *f = fopen (path, "re");
+  char line[256];
+
+  while (f && fgets (line, sizeof line, f))
+    if (strncmp (line, "NSpid:", 6) == 0)
+      {
+        char *last = strrchr (line, '\t');
+        return last != NULL && last != strchr (line, '\t') && strcmp (last + 1, "1\n") == 0;
+      }
+  return false;
+}
+
 int
 sb_container_kill (const char *root, const char *id, int sig, bool all, sb_err **err)
 {
@@ -87,6 +107,9 @@ sb_container_kill (const char *root, const char *id, int sig, bool all, sb_err *
     return -1;
   if (status == SB_STATUS_STOPPED && !all)
     return sb_error (err, 0, "container \"%s\" is not running", id);
+  if (all && sig == SIGKILL && (status == SB_STATUS_RUNNING || status == SB_STATUS_CREATED)
+      && init_owns_pidns (st))
+    return signal_init (st, sig, err);
   if (all && st->cgroup_path)
     {
       _cleanup_cgroup_ sb_cgroup *cg = NULL;

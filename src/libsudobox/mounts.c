@@ -660,13 +660,19 @@ sb_mounts_setup (sb_mount_ctx *ctx, sb_err **err)
   for (size_t i = 0; i < spec->n_mounts; i++)
     if (mount_one (rootfd, ctx, i, err) < 0)
       return -1;
-  if (sb_dev_setup (rootfd, ctx, dev_kind, err) < 0)
-    return -1;
+  return sb_dev_setup (rootfd, ctx, dev_kind, err);
+}
+
+int
+sb_mounts_restrict (const sb_mount_ctx *ctx, sb_err **err)
+{
+  const sb_spec *spec = ctx->spec;
+
   for (char **p = spec->linux.masked_paths; p && *p; p++)
-    if (mask_path (rootfd, *p, err) < 0)
+    if (mask_path (ctx->root_mount, *p, err) < 0)
       return -1;
   for (char **p = spec->linux.readonly_paths; p && *p; p++)
-    if (readonly_path (rootfd, *p, err) < 0)
+    if (readonly_path (ctx->root_mount, *p, err) < 0)
       return -1;
   return 0;
 }

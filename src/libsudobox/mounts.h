@@ -33,5 +33,9 @@ int sb_mounts_setup (sb_mount_ctx *ctx, sb_err **err);
 /* pivot_root (chroot with no_pivot), detach the old root, then the read-only
    root remount.  The cwd is "/" afterwards.  */
 int sb_mounts_enter_root (const sb_mount_ctx *ctx, sb_err **err);
+/* maskedPaths and readonlyPaths, after the sysctls are written through the
+   container's /proc/sys (runc's order: docker sets net.* sysctls and
+   /proc/sys is read-only afterwards).  */
+int sb_mounts_restrict (const sb_mount_ctx *ctx, sb_err **err);
 
 #endif

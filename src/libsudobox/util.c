@@ -243,6 +243,9 @@ int
 sb_mkdir_p (const char *path, mode_t mode, sb_err **err)
 {
   _cleanup_free_ char *copy = sb_xstrdup (path);
+  /* copy + 1 below must stay inside the string.  */
+  if (copy[0] == '\0')
+    return sb_error (err, ENOENT, "mkdir: empty path");
   for (char *p = copy + 1; *p; p++)
     {
       if (*p != '/')

@@ -88,6 +88,11 @@ main (int argc, char **argv)
         usage (stderr);
         return 2;
       }
+  if (g.root[0] == '\0')
+    {
+      fputs ("sudobox-runc: --root: expected a directory, got an empty string\n", stderr);
+      return 2;
+    }
   if (strcmp (log_format, "text") != 0 && strcmp (log_format, "json") != 0)
     {
       fprintf (stderr, "sudobox-runc: --log-format: expected text or json, got \"%s\"\n", log_format);

@@ -21,8 +21,10 @@ sb_signal_parse (const char *s, int *sig)
     }
   if (strncasecmp (name, "SIG", 3) == 0)
     name += 3;
+  /* n <= SIGRTMAX - SIGRTMIN, not SIGRTMIN + n <= SIGRTMAX: a huge n
+     would overflow.  */
   if (strncasecmp (name, "RTMIN+", 6) == 0 && sb_parse_i64 (name + 6, &n) == 0 && n >= 0
-      && SIGRTMIN + n <= SIGRTMAX)
+      && n <= SIGRTMAX - SIGRTMIN)
     {
       *sig = SIGRTMIN + (int)n;
       return 0;

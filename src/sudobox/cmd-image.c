@@ -138,6 +138,8 @@ image_build (sb_mgr *m, int argc, char **argv, sb_err **err)
   if (optind != argc - 1)
     return cli_usage_error ("image build", usage, err);
   b.o.include = include;
+  if (sb_image_build_check (&b.o, err) < 0)
+    return -1;
   source = sb_xasprintf ("build %s", b.o.suite);
   return add_image (m, argv[optind], source, fill_build, &b, err);
 }
@@ -198,6 +200,11 @@ image_ls (sb_mgr *m, int argc, char **argv, sb_err **err)
           return opt == 'f' ? -1 : cli_usage_error ("image ls", "[-q] [--format table|json]", err);
         }
     }
+  if (optind != argc)
+    {
+      json_object_put (arr);
+      return cli_usage_error ("image ls", "[-q] [--format table|json]", err);
+    }
   if (sb_registry_image_list (m->reg, &list, &n, err) < 0)
     {
       json_object_put (arr);
@@ -250,11 +257,18 @@ image_rm (sb_mgr *m, int argc, char **argv, sb_err **err)
 {
   _cleanup_free_ char *lockname = NULL, *dir = NULL;
   _cleanup_close_ int lock = -1, images = -1;
+  sb_image_rec *img = NULL;
+  int r;
 
   if (argc != 2)
     return cli_usage_error ("image rm", "NAME", err);
   if (sb_check_name ("image", argv[1], err) < 0)
     return -1;
+  /* A name that is not there gets no lock file either.  */
+  r = sb_registry_image_get (m->reg, argv[1], &img, err);
+  sb_image_rec_free (img);
+  if (r != 0)
+    return r < 0 ? -1 : sb_error (err, 0, "image \"%s\" not found", argv[1]);
   lockname = sb_xasprintf (".image-%s", argv[1]);
   lock = sb_mgr_lock (m, lockname, true, err);
   if (lock < 0 || sb_registry_image_remove (m->reg, argv[1], err) < 0)

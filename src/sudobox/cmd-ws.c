@@ -221,21 +221,27 @@ static int
 cmd_create (sb_mgr *m, int argc, char **argv, int *exit_code, sb_err **err)
 {
   sb_wsconfig c = { 0 };
-  const char *image = NULL;
+  const char *image = NULL, *name;
   int i, ret = -1;
 
   (void)exit_code;
   /* The name comes first (create NAME --image ...), as in the usage.  */
   if (argc < 2 || argv[1][0] == '-')
     return cli_usage_error ("create", CREATE_USAGE, err);
+  name = argv[1];
+  if (sb_check_name ("workspace", name, err) < 0)
+    return -1;
+  /* getopt and parse_create's messages name argv[0]: the command, not NAME.  */
+  argv[1] = argv[0];
   i = parse_create (m, argc - 1, argv + 1, &image, NULL, NULL, &c, err);
+  argv[1] = (char *)name;
   if (i >= 0 && i != argc - 1)
     i = cli_usage_error ("create", CREATE_USAGE, err);
   if (i >= 0)
     {
       if (c.hostname == NULL)
-        c.hostname = sb_xstrdup (argv[1]);
-      ret = sb_ws_create (m, argv[1], image, &c, err);
+        c.hostname = sb_xstrdup (name);
+      ret = sb_ws_create (m, name, image, &c, err);
     }
   sb_wsconfig_release (&c);
   return ret;
@@ -246,7 +252,7 @@ one_name (const char *cmd, int argc, char **argv, sb_err **err)
 {
   if (argc != 2 || argv[1][0] == '-')
     return cli_usage_error (cmd, "NAME", err);
-  return 0;
+  return sb_check_name ("workspace", argv[1], err);
 }
 
 static int
@@ -272,7 +278,7 @@ parse_timeout (int argc, char **argv, int *timeout, sb_err **err)
     }
   if (optind != argc - 1)
     return cli_usage_error (argv[0], "[--timeout S] NAME", err);
-  return 0;
+  return sb_check_name ("workspace", argv[optind], err);
 }
 
 static int
@@ -308,7 +314,8 @@ cmd_rm (sb_mgr *m, int argc, char **argv, int *exit_code, sb_err **err)
   static const struct option opts[]
       = { { "force", no_argument, NULL, 'f' }, { "volumes", no_argument, NULL, 'v' }, { NULL, 0, NULL, 0 } };
   bool force = false, volumes = false;
-  int opt;
+  sb_ws_rec *ws = NULL;
+  int opt, r;
 
   (void)exit_code;
   optind = 0; /* 0: GNU getopt re-initializes (a new argv, its own ordering) */
@@ -323,6 +330,14 @@ cmd_rm (sb_mgr *m, int argc, char **argv, int *exit_code, sb_err **err)
     }
   if (optind != argc - 1)
     return cli_usage_error ("rm", "[--force] [--volumes] NAME", err);
+  /* Checked before sb_ws_rm takes the name's lock: garbage must not leave
+     a lock file behind.  */
+  if (sb_check_name ("workspace", argv[optind], err) < 0)
+    return -1;
+  r = sb_registry_ws_get (m->reg, argv[optind], &ws, err);
+  sb_ws_rec_free (ws);
+  if (r != 0)
+    return r < 0 ? -1 : sb_error (err, 0, "workspace \"%s\" not found", argv[optind]);
   return sb_ws_rm (m, argv[optind], force, volumes, err);
 }
 
@@ -368,6 +383,11 @@ cmd_ls (sb_mgr *m, int argc, char **argv, int *exit_code, sb_err **err)
       }
     else if (opt == 'q')
       quiet = true;
+  if (optind != argc)
+    {
+      json_object_put (arr);
+      return cli_usage_error ("ls", "[-q] [--format table|json]", err);
+    }
   if (sb_registry_ws_list (m->reg, &list, &n, err) < 0)
     {
       json_object_put (arr);
@@ -551,10 +571,10 @@ cmd_run (sb_mgr *m, int argc, char **argv, int *exit_code, sb_err **err)
     c.hostname = sb_xstrdup (name);
   o.args = argv + i;
   o.tty = isatty (0) && isatty (1);
-  if (sb_ws_create (m, name, image, &c, err) == 0 && sb_ws_start (m, name, err) == 0)
-    ret = sb_ws_exec (m, name, &o, exit_code, err);
   if (rm)
-    sb_ws_rm (m, name, true, true, NULL);
+    ret = sb_ws_run_rm (m, name, image, &c, &o, exit_code, err);
+  else if (sb_ws_create (m, name, image, &c, err) == 0 && sb_ws_start (m, name, err) == 0)
+    ret = sb_ws_exec (m, name, &o, exit_code, err);
 out:
   sb_wsconfig_release (&c);
   return ret;
@@ -574,6 +594,27 @@ cmd_gc (sb_mgr *m, int argc, char **argv, int *exit_code, sb_err **err)
   return 0;
 }
 
+/* Run by sudobox-monitor when the workspace's init has exited: not for
+   users (left out of the usage), and refused from any other process.  */
+static int
+cmd_monitor_exit (sb_mgr *m, int argc, char **argv, int *exit_code, sb_err **err)
+{
+  sb_ws_rec *ws = NULL;
+  int64_t code;
+  int r;
+
+  (void)exit_code;
+  if (argc != 3 || sb_parse_i64 (argv[2], &code) < 0 || code < 0 || code > 255)
+    return sb_error (err, 0, "monitor-exit is run by sudobox-monitor only");
+  r = sb_registry_ws_get (m->reg, argv[1], &ws, err);
+  if (r != 0)
+    return r < 0 ? -1 : sb_error (err, 0, "workspace \"%s\" not found", argv[1]);
+  r = ws->monitor_pid == getpid () ? sb_monitor_finish (m, argv[1], (int)code, err)
+                                   : sb_error (err, 0, "monitor-exit is run by sudobox-monitor only");
+  sb_ws_rec_free (ws);
+  return r;
+}
+
 const mgr_command mgr_ws_commands[] = {
   { "create", CREATE_USAGE, "create a workspace from an image", cmd_create },
   { "start", "NAME", "start a workspace", cmd_start },
@@ -589,5 +630,6 @@ const mgr_command mgr_ws_commands[] = {
   { "run", "[--rm] [--name N] (create's options) IMG -- CMD...", "create, start and exec", cmd_run },
   { "gc", "", "clean up what killed commands left", cmd_gc },
   { "image", "build|import|ls|inspect|rm ...", "manage images", cmd_image },
+  { "monitor-exit", "NAME CODE", NULL, cmd_monitor_exit },
   { NULL, NULL, NULL, NULL },
 };

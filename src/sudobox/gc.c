@@ -112,6 +112,8 @@ sb_mgr_gc (sb_mgr *m, int *cleaned, sb_err **err)
   sb_ws_rec_list_free (list);
   collect_orphans (m, &count);
   collect_image_tmp (m, &count);
+  if (ret == 0)
+    ret = sb_registry_prune_claims (m->reg, err);
   if (cleaned)
     *cleaned = count;
   return ret;

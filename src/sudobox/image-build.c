@@ -251,6 +251,13 @@ run_mmdebstrap (const char *prog, char **argv, char **env, bool progress, sb_err
 }
 
 int
+sb_image_build_check (const sb_image_build_opts *o, sb_err **err)
+{
+  return check_opts (o, o->suite ? o->suite : "bookworm", o->user ? o->user : "dev", o->uid ? o->uid : 1000,
+                     err);
+}
+
+int
 sb_image_build (const char *dest, const sb_image_build_opts *o, sb_err **err)
 {
   const char *suite = o->suite ? o->suite : "bookworm";

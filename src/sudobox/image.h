@@ -23,6 +23,9 @@ typedef struct sb_image_build_opts
    sudo, the user with passwordless sudo (/etc/sudoers.d/<user>, 0440), a
    home directory, /etc/hosts; the host's apt sources.  */
 int sb_image_build (const char *dest, const sb_image_build_opts *o, sb_err **err);
+/* The checks sb_image_build makes first, for callers that must refuse bad
+   options before they touch any state.  */
+int sb_image_build_check (const sb_image_build_opts *o, sb_err **err);
 
 /* Imports source into dest (an empty directory): a tarball (plain, gzip,
    xz, zstd; as `podman export` and `docker export` write), a directory

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "cli.h"
 #include "log.h"
 #include "util.h"
@@ -42,6 +43,10 @@ cli_parse_format (const char *s, bool *json, sb_err **err)
   return true;
 }
 
+static const mgr_command check_command
+    = { "check", "[--format table|json]", "report whether this node is ready for each isolation mode",
+        cmd_check };
+
 static void
 usage (FILE *out)
 {
@@ -54,7 +59,9 @@ usage (FILE *out)
          "Commands:\n",
          out);
   for (const mgr_command *c = mgr_ws_commands; c->name; c++)
-    fprintf (out, "  %-8s %s\n", c->name, c->summary);
+    if (c->summary != NULL)
+      fprintf (out, "  %-8s %s\n", c->name, c->summary);
+  fprintf (out, "  %-8s %s\n", check_command.name, check_command.summary);
   fputs ("\nRun 'sudobox COMMAND --help' for a command's options. See sudobox(1).\n", out);
 }
 
@@ -64,7 +71,7 @@ find (const char *name)
   for (const mgr_command *c = mgr_ws_commands; c->name; c++)
     if (strcmp (c->name, name) == 0)
       return c;
-  return NULL;
+  return strcmp (name, check_command.name) == 0 ? &check_command : NULL;
 }
 
 int
@@ -102,6 +109,11 @@ main (int argc, char **argv)
         return 2;
       }
   sb_log_init (NULL, false, debug);
+  if (root[0] == '\0')
+    {
+      fputs ("sudobox: --root: expected a directory, got an empty string\n", stderr);
+      return 2;
+    }
   if (optind >= argc)
     {
       usage (stderr);
@@ -113,12 +125,15 @@ main (int argc, char **argv)
       fprintf (stderr, "sudobox: unknown command \"%s\"; see sudobox --help\n", argv[optind]);
       return 2;
     }
-  if (cli_wants_help (argc - optind, argv + optind) && strcmp (cmd->name, "image") != 0)
+  if (cli_wants_help (argc - optind, argv + optind) && cmd->summary != NULL
+      && strcmp (cmd->name, "image") != 0)
     {
       printf ("Usage: sudobox %s %s\n  %s\n", cmd->name, cmd->usage, cmd->summary);
       return 0;
     }
-  if (sb_mgr_open (root, &m, &err) < 0 || (strcmp (cmd->name, "gc") != 0 && sb_mgr_gc (m, NULL, &err) < 0))
+  /* Not before gc itself, nor before a monitor records its workspace's end.  */
+  if (sb_mgr_open (root, &m, &err) < 0
+      || (cmd->summary != NULL && strcmp (cmd->name, "gc") != 0 && sb_mgr_gc (m, NULL, &err) < 0))
     {
       fprintf (stderr, "sudobox: %s\n", err->msg);
       sb_mgr_close (m);

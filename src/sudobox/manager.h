@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "error.h"
 #include "registry.h"
@@ -49,6 +50,19 @@ typedef struct sb_ws_exec_opts
 } sb_ws_exec_opts;
 
 int sb_ws_exec (sb_mgr *m, const char *name, const sb_ws_exec_opts *o, int *exit_code, sb_err **err);
+/* `run --rm`: a new workspace whose init runs the command in the
+   foreground, this process its monitor; removed with its volume after.  */
+int sb_ws_run_rm (sb_mgr *m, const char *name, const char *image, sb_wsconfig *cfg, const sb_ws_exec_opts *o,
+                  int *exit_code, sb_err **err);
+/* Shared by exec and run: the user (from passwd, may be NULL) and the
+   session's environment.  */
+int sb_ws_resolve_user (FILE *passwd, const char *user, const sb_wsconfig *cfg, uid_t *uid, gid_t *gid,
+                        char **home, char **name, sb_err **err);
+char **sb_ws_session_env (const sb_ws_exec_opts *o, const sb_wsconfig *cfg, const char *home,
+                          const char *user);
+/* Writes DIR/bundle/config.json of a workspace (process NULL: idle init).  */
+int sb_ws_write_spec (sb_mgr *m, const sb_ws_rec *ws, const sb_wsconfig *cfg, const sb_ws_process *process,
+                      sb_err **err);
 int sb_ws_logs (sb_mgr *m, const char *name, bool follow, sb_err **err);
 
 /* Finishes what killed commands left half-done: rows stuck in creating or
@@ -58,6 +72,9 @@ int sb_mgr_gc (sb_mgr *m, int *cleaned, sb_err **err);
 
 /* The monitor's entry point (a forked child of `start`): never returns.  */
 _Noreturn void sb_monitor_main (sb_mgr *m, const char *name, int ready_fd);
+/* The end of a monitor (`sudobox monitor-exit`, run by sudobox-monitor):
+   removes what the stopped workspace leaves and records its exit code.  */
+int sb_monitor_finish (sb_mgr *m, const char *name, int code, sb_err **err);
 
 /* Shared by the manager's files.  */
 bool sb_ws_monitor_alive (const sb_ws_rec *ws);
@@ -69,5 +86,6 @@ char *sb_mgr_ws_dir (const sb_mgr *m, const char *name);
 char *sb_mgr_projects_dir (const sb_mgr *m, const char *name);
 /* The sudobox-init binary for workspaces.  */
 int sb_mgr_init_path (char **out, sb_err **err);
+int sb_mgr_monitor_path (char **out, sb_err **err);
 
 #endif

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "idclaim.h"
 #include "idrange.h"
 #include "util.h"
 
@@ -21,6 +22,7 @@ struct sb_registry
 {
   sqlite3 *db;
   char *path;
+  char *root; /* the state root, for the host-wide id claims */
   int busy_ms;
 };
 
@@ -339,6 +341,7 @@ sb_registry_close (sb_registry *reg)
     return;
   sqlite3_close (reg->db);
   free (reg->path);
+  free (reg->root);
   free (reg);
 }
 
@@ -362,6 +365,7 @@ sb_registry_open (const char *root, sb_registry **out, sb_err **err)
   reg = sb_xmalloc0 (sizeof (*reg));
   reg->busy_ms = ms;
   reg->path = sb_xasprintf ("%s/registry.db", root);
+  reg->root = sb_xstrdup (root);
   /* One connection per process, never shared between threads.  */
   rc = sqlite3_open_v2 (reg->path, &reg->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL);
@@ -633,7 +637,7 @@ sb_registry_ws_list (sb_registry *reg, sb_ws_rec ***out, size_t *n, sb_err **err
 }
 
 /* The lowest range start pool_first + k * SIZE that overlaps no allocated
-   range.  Allocated starts are scanned in order; overlap rather than
+   range (1 when there is none).  Allocated starts are scanned in order; overlap rather than
    equality is tested so that rows allocated from a differently configured
    pool are still respected.  */
 static int
@@ -659,10 +663,56 @@ find_free_range (sb_registry *reg, uint64_t pool_first, uint64_t pool_end, uint3
   if (r < 0)
     return -1;
   if (cand + SB_IDRANGE_SIZE > pool_end)
-    return sb_error (err, 0, "no free id range: all %llu ranges of the pool are in use",
-                     (unsigned long long)((pool_end - pool_first) / SB_IDRANGE_SIZE));
+    return 1;
   *out = (uint32_t)cand;
   return 0;
+}
+
+/* The lowest free range of the registry that no other state root on the
+   host has claimed; claimed for this root and name.  Called inside the
+   write transaction that inserts the row, so gc (which prunes claims in
+   one too) never sees the claim without the row to come.  */
+static int
+claim_free_range (sb_registry *reg, const char *name, uint64_t pool_first, uint64_t pool_end, uint32_t *out,
+                  sb_err **err)
+{
+  uint64_t start = pool_first;
+
+  for (;;)
+    {
+      int r = find_free_range (reg, start, pool_end, out, err);
+      if (r < 0)
+        return -1;
+      if (r > 0)
+        return sb_error (err, 0, "no free id range: all %llu ranges of the pool are in use",
+                         (unsigned long long)((pool_end - pool_first) / SB_IDRANGE_SIZE));
+      r = sb_idclaim_take (*out, reg->root, name, err);
+      if (r <= 0)
+        return r;
+      start = (uint64_t)*out + SB_IDRANGE_SIZE;
+    }
+}
+
+static bool
+claim_has_row (uint32_t first, const char *owner, void *arg)
+{
+  sb_registry *reg = arg;
+  _cleanup_stmt_ sqlite3_stmt *st = NULL;
+
+  if (prepare (reg, "SELECT 1 FROM workspaces WHERE name = ?1 AND id_first = ?2", &st, NULL) < 0
+      || bind_text (reg, st, 1, owner, NULL) < 0 || bind_int (reg, st, 2, first, NULL) < 0)
+    return true;
+  return step (reg, st, "look up a claimed range", NULL) != 0;
+}
+
+int
+sb_registry_prune_claims (sb_registry *reg, sb_err **err)
+{
+  _cleanup_tx_ sqlite3 *tx = NULL;
+
+  if (tx_begin (reg, &tx, err) < 0 || sb_idclaim_prune (reg->root, claim_has_row, reg, err) < 0)
+    return -1;
+  return tx_commit (reg, &tx, err);
 }
 
 static int
@@ -709,7 +759,7 @@ sb_registry_ws_create (sb_registry *reg, sb_ws_rec *ws, uint32_t pool_first, uin
     return -1;
   if (r == 1)
     return sb_error (err, 0, "workspace \"%s\" already exists", ws->name);
-  if (find_free_range (reg, pool_first, (uint64_t)pool_first + pool_count, &id_first, err) < 0)
+  if (claim_free_range (reg, ws->name, pool_first, (uint64_t)pool_first + pool_count, &id_first, err) < 0)
     return -1;
   if (prepare (reg,
                "INSERT INTO workspaces (name, image, isolation, id_first, state, monitor_pid, monitor_start,"
@@ -721,7 +771,10 @@ sb_registry_ws_create (sb_registry *reg, sb_ws_rec *ws, uint32_t pool_first, uin
       || bind_text (reg, st, 3, ws->isolation, err) < 0 || bind_int (reg, st, 4, id_first, err) < 0
       || bind_text (reg, st, 5, ws->config, err) < 0 || bind_text (reg, st, 6, ws->created, err) < 0
       || step (reg, st, "insert workspace", err) < 0 || tx_commit (reg, &tx, err) < 0)
-    return -1;
+    {
+      sb_idclaim_release (id_first, reg->root, ws->name, NULL);
+      return -1;
+    }
   ws->id_first = id_first;
   ws->state = SB_WS_CREATING;
   ws->monitor_pid = 0;
@@ -771,8 +824,17 @@ sb_registry_ws_delete (sb_registry *reg, const char *name, sb_err **err)
   _cleanup_tx_ sqlite3 *tx = NULL;
   _cleanup_stmt_ sqlite3_stmt *st = NULL;
 
+  sb_ws_rec *ws = NULL;
+  uint32_t first;
+  int r = sb_registry_ws_get (reg, name, &ws, err);
+
+  if (r != 0)
+    return r < 0 ? -1 : sb_error (err, 0, "workspace \"%s\" not found", name);
+  first = ws->id_first;
+  sb_ws_rec_free (ws);
   if (tx_begin (reg, &tx, err) < 0 || prepare (reg, "DELETE FROM workspaces WHERE name = ?1", &st, err) < 0
-      || bind_text (reg, st, 1, name, err) < 0)
+      || bind_text (reg, st, 1, name, err) < 0 || ws_modify (reg, &tx, st, name, "delete workspace", err) < 0)
     return -1;
-  return ws_modify (reg, &tx, st, name, "delete workspace", err);
+  /* A kill before this leaves a claim without a row: gc prunes it.  */
+  return sb_idclaim_release (first, reg->root, name, err);
 }

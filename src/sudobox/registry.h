@@ -84,6 +84,8 @@ int sb_registry_ws_set_state (sb_registry *reg, const char *name, sb_ws_state st
                               uint64_t monitor_start, int exit_code, sb_err **err);
 /* Deletes the row (and so frees its range); an unknown workspace is an
    error.  */
+/* Releases the host-wide id claims of this root that have no row.  */
+int sb_registry_prune_claims (sb_registry *reg, sb_err **err);
 int sb_registry_ws_delete (sb_registry *reg, const char *name, sb_err **err);
 
 const char *sb_ws_state_name (sb_ws_state s);

@@ -13,16 +13,14 @@
 
 #include "container.h"
 #include "util.h"
+#include "ws-microvm.h"
 
 /* The user to run as: a number, a name from the image's /etc/passwd as the
-   workspace sees it (read through the running init's root), or the
-   workspace user.  */
-static int
-resolve_user (pid_t init, const char *user, const sb_wsconfig *cfg, uid_t *uid, gid_t *gid, char **home,
-              char **name, sb_err **err)
+   workspace sees it (passwd, NULL if it has none), or the workspace user.  */
+int
+sb_ws_resolve_user (FILE *passwd, const char *user, const sb_wsconfig *cfg, uid_t *uid, gid_t *gid,
+                    char **home, char **name, sb_err **err)
 {
-  _cleanup_free_ char *path = sb_xasprintf ("/proc/%d/root/etc/passwd", init);
-  _cleanup_fclose_ FILE *f = NULL;
   _cleanup_free_ char *line = NULL;
   size_t cap = 0;
   int64_t n = -1;
@@ -30,17 +28,15 @@ resolve_user (pid_t init, const char *user, const sb_wsconfig *cfg, uid_t *uid, 
   if (user == NULL)
     user = cfg->user;
   sb_parse_i64 (user, &n);
-  f = fopen (path, "re");
-  while (f && getline (&line, &cap, f) > 0)
+  while (passwd && getline (&line, &cap, passwd) > 0)
     {
-      char *fields[7] = { 0 }, *save = NULL, *p = line;
+      char *fields[7] = { 0 }, *p = line;
       int i = 0;
       line[strcspn (line, "\n")] = '\0';
       for (char *t = strsep (&p, ":"); t && i < 7; t = strsep (&p, ":"))
         fields[i++] = t;
       if (i < 7 || !(strcmp (fields[0], user) == 0 || (n >= 0 && atoll (fields[2]) == n)))
         continue;
-      (void)save;
       *uid = (uid_t)atoll (fields[2]);
       *gid = (gid_t)atoll (fields[3]);
       *home = sb_xstrdup (fields[5]);
@@ -56,8 +52,28 @@ resolve_user (pid_t init, const char *user, const sb_wsconfig *cfg, uid_t *uid, 
   return 0;
 }
 
-static char **
-session_env (const sb_ws_exec_opts *o, const sb_wsconfig *cfg, const char *home, const char *user)
+/* As the running workspace sees it: through its init's root.  Root inside
+   controls that file, and this process runs on the host: only a regular
+   file of at most 4 MiB is read, so a FIFO, a link to /dev/zero or a huge
+   file can neither hang nor balloon it (tests/security/battery.bats).  */
+static int
+resolve_user (pid_t init, const char *user, const sb_wsconfig *cfg, uid_t *uid, gid_t *gid, char **home,
+              char **name, sb_err **err)
+{
+  _cleanup_free_ char *path = sb_xasprintf ("/proc/%d/root/etc/passwd", init);
+  _cleanup_close_ int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  _cleanup_free_ char *text = NULL;
+  size_t len = 0;
+  struct stat st;
+
+  if (fd >= 0 && fstat (fd, &st) == 0 && S_ISREG (st.st_mode))
+    sb_read_fd (fd, 4 << 20, &text, &len, NULL);
+  _cleanup_fclose_ FILE *f = text != NULL && len > 0 ? fmemopen (text, len, "r") : NULL;
+  return sb_ws_resolve_user (f, user, cfg, uid, gid, home, name, err);
+}
+
+char **
+sb_ws_session_env (const sb_ws_exec_opts *o, const sb_wsconfig *cfg, const char *home, const char *user)
 {
   char **env = NULL;
   const char *term = getenv ("TERM");
@@ -103,6 +119,12 @@ sb_ws_exec (sb_mgr *m, const char *name, const sb_ws_exec_opts *o, int *exit_cod
   r = sb_registry_ws_get (m->reg, name, &ws, err);
   if (r != 0)
     return r < 0 ? -1 : sb_error (err, 0, "workspace \"%s\" not found", name);
+  if (strcmp (ws->isolation, "microvm") == 0)
+    {
+      r = sb_ws_microvm_exec (m, ws, o, exit_code, err);
+      sb_ws_rec_free (ws);
+      return r;
+    }
   if (ws->state != SB_WS_RUNNING || !sb_ws_monitor_alive (ws))
     {
       sb_ws_rec_free (ws);
@@ -126,7 +148,7 @@ sb_ws_exec (sb_mgr *m, const char *name, const sb_ws_exec_opts *o, int *exit_cod
       sb_exec_opts eo = { .root = m->run_root,
                           .id = name,
                           .args = args ? args : o->args,
-                          .env = env = session_env (o, &cfg, home, user),
+                          .env = env = sb_ws_session_env (o, &cfg, home, user),
                           .cwd = cwd = sb_xstrdup (o->workdir ? o->workdir : home),
                           .has_user = true,
                           .uid = uid,

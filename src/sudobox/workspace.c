@@ -15,6 +15,8 @@
 #include "container.h"
 #include "network.h"
 #include "util.h"
+#include "ws-microvm.h"
+#include "ws-system.h"
 
 /* rm -rf without following symlinks: workspace layers hold whatever the
    workspace wrote, including links to host paths.  */
@@ -98,9 +100,11 @@ sb_ws_create (sb_mgr *m, const char *name, const char *image, sb_wsconfig *cfg, 
 
   if (sb_check_name ("workspace", name, err) < 0)
     return -1;
-  if (strcmp (cfg->isolation, "userns") != 0)
-    return sb_error (err, 0, "--isolation %s: this isolation mode is not available yet (use userns)",
-                     cfg->isolation);
+  if (strcmp (cfg->isolation, "userns") != 0 && strcmp (cfg->isolation, "system") != 0
+      && strcmp (cfg->isolation, "microvm") != 0)
+    return sb_error (err, 0, "--isolation %s: unknown isolation mode (userns, system or microvm)", cfg->isolation);
+  if (strcmp (cfg->isolation, "microvm") == 0 && sb_ws_microvm_check (cfg, err) < 0)
+    return -1;
   lock = sb_mgr_lock (m, name, true, err);
   if (lock < 0)
     return -1;
@@ -121,6 +125,8 @@ sb_ws_create (sb_mgr *m, const char *name, const char *image, sb_wsconfig *cfg, 
   if (sb_registry_ws_create (m->reg, &ws, m->pool_first, m->pool_count, err) < 0)
     return -1;
   if (make_dirs (m, name, cfg, err) < 0)
+    return -1;
+  if (strcmp (cfg->isolation, "microvm") == 0 && sb_ws_microvm_create (m, &ws, cfg, err) < 0)
     return -1;
   return sb_registry_ws_set_state (m->reg, name, SB_WS_CREATED, 0, 0, -1, err);
 }
@@ -197,6 +203,8 @@ sb_ws_start (sb_mgr *m, const char *name, sb_err **err)
   else if (ws->state == SB_WS_CREATING || ws->state == SB_WS_REMOVING)
     ret = sb_error (err, 0, "workspace \"%s\" is being %s", name,
                     ws->state == SB_WS_CREATING ? "created" : "removed");
+  else if (strcmp (ws->isolation, "microvm") == 0)
+    ret = sb_ws_microvm_start (m, ws, err);
   else
     ret = spawn_monitor (m, name, err);
   sb_ws_rec_free (ws);
@@ -224,9 +232,11 @@ stop_locked (sb_mgr *m, sb_ws_rec *ws, int timeout, sb_err **err)
 
   if (ws->state != SB_WS_RUNNING)
     return sb_error (err, 0, "workspace \"%s\" is not running", ws->name);
+  if (strcmp (ws->isolation, "microvm") == 0)
+    return sb_ws_microvm_stop (m, ws, timeout, err);
   if (sb_ws_monitor_alive (ws))
     {
-      sb_container_kill (m->run_root, ws->name, SIGTERM, false, &ignored);
+      sb_container_kill (m->run_root, ws->name, sb_ws_stop_signal (m->run_root, ws->name), false, &ignored);
       if (!wait_gone (ws->monitor_pid, timeout * 1000))
         {
           sb_err_free (&ignored);

@@ -7,6 +7,7 @@
 
 #include "spec.h"
 #include "util.h"
+#include "ws-system.h"
 
 #define MIN_MEMORY (6 * 1024 * 1024)
 #define CPU_PERIOD 100000
@@ -227,25 +228,27 @@ build_mounts (const sb_wsconfig *c, const sb_ws_paths *p)
 }
 
 static json_object *
-build_process (const sb_wsconfig *c)
+build_process (const sb_wsconfig *c, const sb_ws_process *fg)
 {
   json_object *proc = json_object_new_object ();
   json_object *user = json_object_new_object ();
   json_object *caps = json_object_new_object ();
   json_object *args = json_object_new_array ();
-  json_object *env = strings ((const char *const *)c->env);
+  json_object *env = strings ((const char *const *)(fg ? fg->env : c->env));
 
-  json_object_object_add (proc, "terminal", json_object_new_boolean (0));
-  json_object_object_add (user, "uid", json_object_new_int (0));
-  json_object_object_add (user, "gid", json_object_new_int (0));
+  json_object_object_add (proc, "terminal", json_object_new_boolean (fg && fg->terminal));
+  json_object_object_add (user, "uid", json_object_new_int (fg ? (int)fg->uid : 0));
+  json_object_object_add (user, "gid", json_object_new_int (fg ? (int)fg->gid : 0));
   json_object_object_add (proc, "user", user);
   json_object_array_add (args, json_object_new_string ("/run/sudobox/init"));
+  for (char *const *a = fg ? fg->args : NULL; a && *a; a++)
+    json_object_array_add (args, json_object_new_string (*a));
   json_object_object_add (proc, "args", args);
   json_object_array_add (
       env, json_object_new_string ("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
   json_object_array_add (env, json_object_new_string ("container=sudobox"));
   json_object_object_add (proc, "env", env);
-  add_str (proc, "cwd", "/");
+  add_str (proc, "cwd", fg ? fg->cwd : "/");
   json_object_object_add (caps, "bounding", strings (default_caps));
   json_object_object_add (caps, "effective", strings (default_caps));
   json_object_object_add (caps, "permitted", strings (default_caps));
@@ -318,13 +321,12 @@ sb_ws_spec_json (const sb_wsconfig *c, const sb_ws_paths *p, char **json, sb_err
   _cleanup_free_ char *upper = sb_xasprintf ("%s/upper", p->dir);
   _cleanup_free_ char *work = sb_xasprintf ("%s/work", p->dir);
 
-  (void)err;
   add_str (spec, "ociVersion", "1.1.0");
   add_str (root, "path", "rootfs");
   json_object_object_add (root, "readonly", json_object_new_boolean (0));
   json_object_object_add (spec, "root", root);
   add_str (spec, "hostname", c->hostname);
-  json_object_object_add (spec, "process", build_process (c));
+  json_object_object_add (spec, "process", build_process (c, p->process));
   json_object_object_add (spec, "mounts", build_mounts (c, p));
   add_str (ann, "run.sudobox.idmap", "true");
   add_str (ann, "run.sudobox.overlay.lower", p->image_rootfs);
@@ -333,6 +335,11 @@ sb_ws_spec_json (const sb_wsconfig *c, const sb_ws_paths *p, char **json, sb_err
   add_str (ann, "run.sudobox.workspace", p->name);
   json_object_object_add (spec, "annotations", ann);
   json_object_object_add (spec, "linux", build_linux (c, p));
+  if (strcmp (c->isolation, "system") == 0 && sb_ws_spec_system (spec, c, p, err) < 0)
+    {
+      json_object_put (spec);
+      return -1;
+    }
   *json = sb_xstrdup (
       json_object_to_json_string_ext (spec, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
   json_object_put (spec);

@@ -40,6 +40,18 @@ int sb_wsconfig_to_json (const sb_wsconfig *c, char **json, sb_err **err);
 int sb_wsconfig_from_json (const char *json, sb_wsconfig *c, sb_err **err);
 void sb_wsconfig_release (sb_wsconfig *c);
 
+/* The process of a workspace run in the foreground (`run --rm`): the
+   command under sudobox-init, as this user, instead of an idle init.  */
+typedef struct sb_ws_process
+{
+  char *const *args;
+  char *const *env; /* the session's, before the image's PATH */
+  const char *cwd;
+  uid_t uid;
+  gid_t gid;
+  bool terminal;
+} sb_ws_process;
+
 /* Where things are for one workspace when its spec is built.  */
 typedef struct sb_ws_paths
 {
@@ -50,6 +62,7 @@ typedef struct sb_ws_paths
   const char *init;         /* the sudobox-init binary on the host */
   uint32_t id_first;
   const char *cgroup_path;
+  const sb_ws_process *process; /* NULL: the idle init as root */
 } sb_ws_paths;
 
 /* The OCI config.json of the workspace: sudobox-init as PID 1 (root), an

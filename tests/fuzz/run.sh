@@ -12,15 +12,22 @@ lib=(src/libsudobox/error.c src/libsudobox/util.c)
 declare -A sources=(
     [fuzz_spec]="$(cd "$top" && ls src/libsudobox/spec*.c | tr '\n' ' ')"
     [fuzz_image]="src/sudobox/image-import.c"
+    [fuzz_agent]="src/libsudobox/agent-proto.c"
+    # The name and number parsers sit in the manager's registry/wsconfig and
+    # in sudobox-runc's signals.c; wsconfig pulls in the whole library.
+    [fuzz_cli]="$(cd "$top" && ls src/libsudobox/*.c | grep -Ev '/(error|util)\.c$' | tr '\n' ' ') src/sudobox/registry.c src/sudobox/wsconfig.c src/sudobox/ws-system.c src/runc/signals.c"
 )
 declare -A flags=(
     [fuzz_spec]="$(pkg-config --cflags --libs json-c)"
     [fuzz_image]="-Isrc/sudobox $(pkg-config --cflags --libs libarchive json-c)"
+    [fuzz_agent]=""
+    [fuzz_cli]="-Isrc/sudobox -Isrc/runc $(pkg-config --cflags --libs json-c sqlite3 libseccomp libcap) -lm"
 )
 cd "$top"
 for target in "${!sources[@]}"; do
     # shellcheck disable=SC2086
-    clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc/libsudobox \
+    # -fno-sanitize-recover: undefined behaviour is a finding, not a warning.
+    clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE -Isrc/libsudobox \
         "tests/fuzz/$target.c" ${sources[$target]} "${lib[@]}" ${flags[$target]} -o "$out/$target"
     corpus=$(mktemp -d)
     cp -r "tests/fuzz/corpus/${target#fuzz_}/." "$corpus/"

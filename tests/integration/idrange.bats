@@ -71,3 +71,20 @@ host_first() {
     [ "$status" -ne 0 ]
     ! { ls "$ROOT/idranges" | grep -qF "$ID2" || grep -rqF "$ID2" "$ROOT/idranges"; }
 }
+
+@test "two state roots with the same pool never share a range (host-wide claims)" {
+    new_ids 2
+    local root2=$TMP/state2
+    rt_detached run -d -b "$BUNDLE" "$ID"
+    "$RUNTIME" --root "$root2" run -d -b "$BUNDLE" "$ID2" </dev/null >"$TMP/$ID2.out" 2>&1 3>&- ||
+        { cat "$TMP/$ID2.out"; false; }
+    pid2=$("$RUNTIME" --root "$root2" state "$ID2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+    a=$(host_first "$ID")
+    b=$(awk 'NR == 1 {print $2}' "/proc/$pid2/uid_map")
+    "$RUNTIME" --root "$root2" delete --force "$ID2"
+    rm -rf "$root2"
+    d=$((a > b ? a - b : b - a))
+    [ "$d" -ge 65536 ]
+    # The claims name their root: none is left for the removed one.
+    ! grep -rqF "$root2" /var/lib/sudobox-ids
+}

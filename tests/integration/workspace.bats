@@ -238,3 +238,19 @@ s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bi
     run sb rm rs
     [ "$status" -eq 0 ]
 }
+
+@test "two state roots never hand out the same host range" {
+    WS_NAMES=xr1
+    . "$SB_TOP/tests/lib/rootfs.sh"
+    local root2=$WSROOT/state2
+    "$SUDOBOX" --root "$root2" image import img2 "$(sb_rootfs_tar base)" >/dev/null
+    sb create xr1 --image img
+    "$SUDOBOX" --root "$root2" create xr2 --image img2
+    a=$(sb inspect xr1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["hostIdFirst"])')
+    b=$("$SUDOBOX" --root "$root2" inspect xr2 | python3 -c 'import json,sys; print(json.load(sys.stdin)["hostIdFirst"])')
+    "$SUDOBOX" --root "$root2" rm xr2
+    "$SUDOBOX" --root "$root2" image rm img2
+    rm -rf "$root2"
+    echo "ranges $a and $b"
+    [ "$a" != "$b" ]
+}

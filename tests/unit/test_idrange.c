@@ -266,17 +266,44 @@ test_concurrent (void)
   tap_ok (WIFEXITED (status) && WEXITSTATUS (status) == 0, "allocation persists across processes");
 }
 
+/* Two state roots with the same pool: the host-wide claims keep their
+   ranges apart, and a root that is gone no longer holds its claims.  */
+static void
+test_cross_root (void)
+{
+  _cleanup_free_ char *r1 = sb_xasprintf ("%s/cross1", tmp), *r2 = sb_xasprintf ("%s/cross2", tmp);
+  sb_idpool pool = { .first = 50000000, .count = 2 * SB_IDRANGE_SIZE };
+  _cleanup_err_ sb_err *err = NULL;
+  uint32_t a = 0, b = 0, c = 0;
+
+  tap_is_int (sb_idrange_alloc (r1, &pool, "x", &a, NULL), 0, "root 1 allocates");
+  tap_is_int (sb_idrange_alloc (r2, &pool, "x", &b, NULL), 0, "root 2 allocates from the same pool");
+  tap_ok (a != b, "the two roots get different ranges (%u, %u)", a, b);
+  tap_ok (sb_idrange_alloc (r2, &pool, "y", &c, &err) < 0, "the pool is full across roots");
+  sb_state_remove (tmp, "cross1", NULL);
+  tap_is_int (sb_idrange_alloc (r2, &pool, "y", &c, NULL), 0, "a removed root's claim is stale");
+  tap_is_int (c, a, "and its range is reused");
+  sb_idrange_free (r2, "x", NULL);
+  sb_idrange_free (r2, "y", NULL);
+  sb_state_remove (tmp, "cross2", NULL);
+}
+
 int
 main (void)
 {
+  _cleanup_free_ char *claims = NULL;
+
   if (mkdtemp (tmp) == NULL)
     abort ();
+  claims = sb_xasprintf ("%s/claims", tmp);
+  setenv ("SUDOBOX_IDCLAIM_DIR", claims, 1);
   test_pool ();
   test_from_subid ();
   test_alloc ();
   test_unknown_owner ();
   test_concurrent ();
-  for (const char *r = "run1\0run2\0run3\0"; *r; r += strlen (r) + 1)
+  test_cross_root ();
+  for (const char *r = "run1\0run2\0run3\0claims\0"; *r; r += strlen (r) + 1)
     sb_state_remove (tmp, r, NULL);
   rmdir (tmp);
   return tap_done ();

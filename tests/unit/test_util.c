@@ -78,6 +78,9 @@ test_parse (void)
     }
   tap_ok (sb_parse_i64 (NULL, &(int64_t){ 0 }) < 0 && sb_parse_u64 (NULL, &(uint64_t){ 0 }) < 0,
           "NULL refused");
+  _cleanup_err_ sb_err *err = NULL;
+  tap_ok (sb_mkdir_p ("", 0700, &err) < 0 && err != NULL,
+          "mkdir_p of an empty path is an error (sudobox --root '')");
 }
 
 static bool

@@ -1,0 +1,42 @@
+/* Delegation of a container's cgroup to its root (cgroup v2's delegation
+   model, Documentation/admin-guide/cgroup-v2.rst "Delegation"): the
+   directory and the files that move processes and enable controllers below
+   it change owner.  The limit knobs of the directory itself stay host
+   root's, so everything the container creates below is bounded by them.  On
+   v1 each hierarchy's directory is handed over the same way (cgroup.procs,
+   tasks): v1 has no delegation model, but its hierarchical limits (memory,
+   pids, cpu) hold for the subdirectories too.  */
+#include "cgroup-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* What the kernel lists in /sys/kernel/cgroup/delegate, plus v1's "tasks". */
+static const char *const delegated_files[]
+    = { "cgroup.procs", "cgroup.threads", "cgroup.subtree_control", "tasks", "cgroup.clone_children", NULL };
+
+static int
+chown_dir (const char *dir, uid_t uid, gid_t gid, sb_err **err)
+{
+  _cleanup_close_ int fd = open (dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0 || fchown (fd, uid, gid) < 0)
+    return sb_error (err, errno, "delegate the cgroup `%s`", dir);
+  for (size_t i = 0; delegated_files[i]; i++)
+    if (fchownat (fd, delegated_files[i], uid, gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT)
+      return sb_error (err, errno, "delegate `%s/%s`", dir, delegated_files[i]);
+  return 0;
+}
+
+int
+sb_cgroup_delegate (sb_cgroup *cg, uid_t uid, gid_t gid, sb_err **err)
+{
+  for (size_t i = 0; i < cg->n_hiers; i++)
+    if (cg->hiers[i].dir && chown_dir (cg->hiers[i].dir, uid, gid, err) < 0)
+      return -1;
+  return 0;
+}

@@ -1,0 +1,171 @@
+#include "idclaim.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define CLAIM_MAX (PATH_MAX + 1100)
+
+/* The claims directory, locked: every operation reads and changes claims
+   under one exclusive flock, so a stale claim is taken over by one
+   allocator only.  */
+static const char *
+claims_dir (void)
+{
+  const char *env = secure_getenv ("SUDOBOX_IDCLAIM_DIR");
+  return env && *env ? env : SB_IDCLAIM_DIR;
+}
+
+static int
+claims_open (int *dirfd, int *lockfd, sb_err **err)
+{
+  _cleanup_close_ int dfd = -1, lfd = -1;
+  const char *dir = claims_dir ();
+  int r;
+
+  if (sb_mkdir_p (dir, 0700, err) < 0)
+    return -1;
+  dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (dfd < 0)
+    return sb_error (err, errno, "open `%s`", dir);
+  lfd = openat (dfd, ".lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (lfd < 0)
+    return sb_error (err, errno, "open `%s/.lock`", dir);
+  do
+    r = flock (lfd, LOCK_EX);
+  while (r < 0 && errno == EINTR);
+  if (r < 0)
+    return sb_error (err, errno, "lock `%s/.lock`", dir);
+  *dirfd = sb_steal_fd (&dfd);
+  *lockfd = sb_steal_fd (&lfd);
+  return 0;
+}
+
+/* "ROOT\tOWNER" with ROOT made absolute (it exists while it allocates).  */
+static char *
+claim_text (const char *root, const char *owner, sb_err **err)
+{
+  _cleanup_free_ char *abs = realpath (root, NULL);
+
+  if (abs == NULL)
+    {
+      sb_error (err, errno, "state root `%s`", root);
+      return NULL;
+    }
+  if (strchr (abs, '\t') || strchr (abs, '\n') || strchr (owner, '\t') || strchr (owner, '\n'))
+    {
+      sb_error (err, 0, "state root `%s` or owner \"%s\" holds a tab or newline", abs, owner);
+      return NULL;
+    }
+  return sb_xasprintf ("%s\t%s", abs, owner);
+}
+
+/* A claim's ROOT still exists: the claim may be in use.  Claims are
+   written under the lock, so one without its tab is the torn write of a
+   killed allocator: stale.  */
+static bool
+claim_live (const char *text)
+{
+  _cleanup_free_ char *root = sb_xstrdup (text);
+  char *tab = strchr (root, '\t');
+
+  if (tab == NULL)
+    return false;
+  *tab = '\0';
+  return access (root, F_OK) == 0 || errno != ENOENT;
+}
+
+static int
+claim_write (int dfd, const char *name, const char *text, sb_err **err)
+{
+  _cleanup_close_ int fd = openat (dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+  if (fd < 0)
+    return sb_error (err, errno, "create `%s/%s`", claims_dir (), name);
+  if (sb_write_all (fd, text, strlen (text)) < 0)
+    {
+      int saved = errno;
+      unlinkat (dfd, name, 0);
+      return sb_error (err, saved, "write `%s/%s`", claims_dir (), name);
+    }
+  return 0;
+}
+
+int
+sb_idclaim_take (uint32_t first, const char *root, const char *owner, sb_err **err)
+{
+  _cleanup_close_ int dfd = -1, lfd = -1;
+  _cleanup_free_ char *text = claim_text (root, owner, err), *held = NULL;
+  char name[16];
+
+  if (text == NULL || claims_open (&dfd, &lfd, err) < 0)
+    return -1;
+  snprintf (name, sizeof name, "%u", first);
+  if (sb_read_file_at (dfd, name, CLAIM_MAX, &held, NULL, NULL) == 0)
+    {
+      if (strcmp (held, text) == 0)
+        return 0;
+      if (claim_live (held))
+        return 1;
+      if (unlinkat (dfd, name, 0) < 0)
+        return sb_error (err, errno, "remove the stale claim `%s/%s`", claims_dir (), name);
+    }
+  return claim_write (dfd, name, text, err);
+}
+
+int
+sb_idclaim_release (uint32_t first, const char *root, const char *owner, sb_err **err)
+{
+  _cleanup_close_ int dfd = -1, lfd = -1;
+  _cleanup_free_ char *text = claim_text (root, owner, err), *held = NULL;
+  char name[16];
+
+  if (text == NULL || claims_open (&dfd, &lfd, err) < 0)
+    return -1;
+  snprintf (name, sizeof name, "%u", first);
+  if (sb_read_file_at (dfd, name, CLAIM_MAX, &held, NULL, NULL) < 0 || strcmp (held, text) != 0)
+    return 0;
+  if (unlinkat (dfd, name, 0) < 0 && errno != ENOENT)
+    return sb_error (err, errno, "remove `%s/%s`", claims_dir (), name);
+  return 0;
+}
+
+int
+sb_idclaim_prune (const char *root, bool (*keep) (uint32_t first, const char *owner, void *arg), void *arg,
+                  sb_err **err)
+{
+  _cleanup_close_ int dfd = -1, lfd = -1;
+  _cleanup_free_ char *prefix = claim_text (root, "", err);
+  size_t plen;
+  DIR *d;
+  struct dirent *de;
+
+  if (prefix == NULL || claims_open (&dfd, &lfd, err) < 0)
+    return -1;
+  plen = strlen (prefix);
+  d = fdopendir (fcntl (dfd, F_DUPFD_CLOEXEC, 3));
+  if (d == NULL)
+    return sb_error (err, errno, "read `%s`", claims_dir ());
+  while ((de = readdir (d)) != NULL)
+    {
+      _cleanup_free_ char *held = NULL;
+      uint64_t first;
+      if (sb_parse_u64 (de->d_name, &first) < 0 || first > UINT32_MAX
+          || sb_read_file_at (dfd, de->d_name, CLAIM_MAX, &held, NULL, NULL) < 0)
+        continue;
+      if (!claim_live (held)
+          || (strncmp (held, prefix, plen) == 0 && !keep ((uint32_t)first, held + plen, arg)))
+        unlinkat (dfd, de->d_name, 0);
+    }
+  closedir (d);
+  return 0;
+}

@@ -1,0 +1,245 @@
+#!/usr/bin/env bats
+# Microvm workspaces end to end: each workspace in its own guest kernel
+# under QEMU (TCG when KVM cannot boot the guest), driven by the same
+# sudobox commands as userns ones.  One state root and one image (built
+# with `sudobox image build`) for the file; the first start boots the
+# template guest and snapshots it, later starts restore that snapshot.
+
+SB_TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+: "${BUILD:=$SB_TOP/build}"
+SUDOBOX=$BUILD/src/sudobox/sudobox
+AGENT=$BUILD/src/agent/sudobox-agent
+
+have_vm_parts() {
+    [ -x "$SUDOBOX" ] && [ -x "$AGENT" ] && command -v qemu-system-x86_64 >/dev/null &&
+        command -v qemu-img >/dev/null && ls /boot/vmlinuz-*-amd64 >/dev/null 2>&1
+}
+
+setup_file() {
+    have_vm_parts || return 0
+    export WSROOT
+    WSROOT=$(mktemp -d /tmp/sbvm.XXXXXX)
+    chmod 700 "$WSROOT"
+    "$SUDOBOX" --root "$WSROOT/state" image build img --include procps >"$WSROOT/build.log" 2>&1
+}
+
+# The uids QEMU ran as: the first host id of each workspace's range.
+vm_uids() {
+    sqlite3 "$WSROOT/state/registry.db" 'SELECT id_first FROM workspaces' 2>/dev/null || true
+}
+
+teardown_file() {
+    [ -n "${WSROOT:-}" ] || return 0
+    for ws in $("$SUDOBOX" --root "$WSROOT/state" ls -q 2>/dev/null); do
+        "$SUDOBOX" --root "$WSROOT/state" rm --force --volumes "$ws" >/dev/null 2>&1 || true
+    done
+    "$SUDOBOX" --root "$WSROOT/state" image rm img >/dev/null 2>&1 || true
+    rm -rf "$WSROOT"
+}
+
+sb() { "$SUDOBOX" --root "$WSROOT/state" "$@"; }
+
+setup() {
+    have_vm_parts || skip "needs the build's sudobox and sudobox-agent, qemu-system-x86, qemu-utils and a kernel in /boot"
+}
+
+teardown() {
+    for ws in ${WS_NAMES:-}; do sb rm --force --volumes "$ws" >/dev/null 2>&1 || true; done
+}
+
+# A process is gone once it exited: a zombie waiting for init to reap it
+# (QEMU is init's child) counts as gone.
+gone() {
+    local st
+    st=$(ps -o stat= -p "$1" 2>/dev/null | tr -d ' ')
+    [ -z "$st" ] || [[ "$st" == Z* ]]
+}
+
+qemu_pid() { sb inspect "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["monitorPid"])'; }
+id_first() { sb inspect "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["hostIdFirst"])'; }
+
+# Runs `sudobox shell NAME` on a pty of rows x cols, types the script's
+# lines, resizes to 44x120 before the last one; prints what the pty showed
+# and the exit status.
+pty_shell() {
+    python3 - "$SUDOBOX" "$WSROOT/state" "$1" <<'EOF'
+import fcntl, os, pty, select, signal, struct, sys, termios, time
+sudobox, root, name = sys.argv[1:4]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sudobox, [sudobox, "--root", root, "shell", name])
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 90, 0, 0))
+out = b""
+def drain(t):
+    global out
+    end = time.time() + t
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            try:
+                out += os.read(fd, 4096)
+            except OSError:
+                return
+drain(2)
+os.write(fd, b"stty size; tty\r")
+drain(2)
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 44, 120, 0, 0))
+os.kill(pid, signal.SIGWINCH)
+time.sleep(0.5)
+os.write(fd, b"stty size; exit 3\r")
+drain(4)
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+print("\nstatus=%d" % os.waitstatus_to_exitcode(status))
+EOF
+}
+
+@test "microvm: sudo gives root in the guest, whose kernel is not the host's" {
+    WS_NAMES="vm1"
+    run sb create vm1 --image img --isolation microvm
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    run sb start vm1
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    run sb exec vm1 -- id -un
+    [ "$output" = "dev" ] || { echo "expected dev, got: $output"; false; }
+    run sb exec vm1 -- sudo -n id -u
+    [ "$status" -eq 0 ] && [ "$output" = "0" ] || { echo "expected 0, got: $output"; false; }
+    guest=$(ls /boot/vmlinuz-*-amd64 | sort -V | tail -1 | sed 's|/boot/vmlinuz-||')
+    run sb exec vm1 -- uname -r
+    [ "$output" = "$guest" ] || { echo "expected guest kernel $guest, got: $output"; false; }
+    [ "$output" != "$(uname -r)" ]
+    run sb exec vm1 -- hostname
+    [ "$output" = "vm1" ]
+}
+
+@test "microvm: every host process of the workspace runs as an unprivileged uid, QEMU sandboxed" {
+    WS_NAMES="vm2"
+    sb create vm2 --image img --isolation microvm
+    sb start vm2
+    pid=$(qemu_pid vm2)
+    first=$(id_first vm2)
+    [ "$pid" -gt 0 ]
+    uid=$(ps -o uid= -p "$pid" | tr -d ' ')
+    [ "$uid" = "$first" ] || { echo "QEMU runs as $uid, expected $first"; false; }
+    [ "$uid" -ne 0 ]
+    grep -q '^Seccomp:[[:space:]]*2' "/proc/$pid/status" || { echo "QEMU has no seccomp filter"; false; }
+    grep -q '^NoNewPrivs:[[:space:]]*1' "/proc/$pid/status"
+    # QEMU is the workspace's only host process: everything in its session
+    # (the launcher made one) runs as the workspace's uid.
+    sid=$(ps -o sid= -p "$pid" | tr -d ' ')
+    run bash -c "ps -eo sid=,uid=,comm= | awk -v s=$sid '\$1 == s'"
+    [ -n "$output" ]
+    ! awk -v u="$first" '$2 != u' <<<"$output" | grep -q . || { echo "not all as $first: $output"; false; }
+    run sb exec vm2 -- sudo -n cat /proc/1/comm
+    [ "$output" = "init" ] || [ "$output" = "sudobox-agent" ] || { echo "PID 1 is $output"; false; }
+}
+
+@test "microvm: exit codes, stdin, a missing program" {
+    WS_NAMES="vm3"
+    sb create vm3 --image img --isolation microvm
+    sb start vm3
+    run sb exec vm3 -- sh -c 'exit 7'
+    [ "$status" -eq 7 ]
+    run bash -c "echo through-stdin | '$SUDOBOX' --root '$WSROOT/state' exec -i vm3 -- cat"
+    [ "$output" = "through-stdin" ]
+    run sb exec vm3 -- sh -c 'echo out; echo err >&2'
+    [[ "$output" == *out* ]] && [[ "$output" == *err* ]]
+    run -127 sb exec vm3 -- no-such-program
+    [ "$status" -eq 127 ]
+    [[ "$output" == *"no-such-program"* ]]
+    run sb exec vm3 -- sh -c 'kill -TERM $$'
+    [ "$status" -eq 143 ]
+}
+
+@test "microvm: shell has a tty that follows window resizes" {
+    WS_NAMES="vm4"
+    sb create vm4 --image img --isolation microvm
+    sb start vm4
+    run pty_shell vm4
+    [[ "$output" == *"30 90"* ]] || { echo "initial size not seen: $output"; false; }
+    [[ "$output" == *"/dev/pts/"* ]]
+    [[ "$output" == *"44 120"* ]] || { echo "resize not seen: $output"; false; }
+    [[ "$output" == *"status=3"* ]]
+}
+
+@test "microvm: /projects and the root's writes survive stop/start; stop powers the guest off" {
+    WS_NAMES="vm5"
+    sb create vm5 --image img --isolation microvm
+    sb start vm5
+    sb exec vm5 -- sh -c 'echo kept > /projects/file && sudo touch /etc/written-by-root'
+    run sb exec vm5 -- stat -c %U /projects
+    [ "$output" = "dev" ]
+    pid=$(qemu_pid vm5)
+    run sb stop vm5
+    [ "$status" -eq 0 ]
+    gone "$pid" || { echo "QEMU $pid still there after stop"; false; }
+    run sb inspect vm5
+    [[ "$output" == *'"state": "stopped"'* ]]
+    [[ "$output" == *'"exitCode": 0'* ]] || { echo "stop was not a clean poweroff: $output"; false; }
+    [ ! -e "$WSROOT/state/workspaces/vm5/vm" ]
+    sb start vm5
+    run sb exec vm5 -- cat /projects/file
+    [ "$output" = "kept" ]
+    run sb exec vm5 -- ls /etc/written-by-root
+    [ "$status" -eq 0 ]
+    # rm keeps the volume, rm --volumes does not; nothing else is left.
+    sb rm --force vm5
+    [ -e "$WSROOT/state/volumes/vm5-projects/disk.img" ]
+    sb create vm5 --image img --isolation microvm
+    sb start vm5
+    run sb exec vm5 -- cat /projects/file
+    [ "$output" = "kept" ]
+    pid=$(qemu_pid vm5)
+    sb rm --force --volumes vm5
+    gone "$pid"
+    [ ! -e "$WSROOT/state/workspaces/vm5" ]
+    [ ! -e "$WSROOT/state/volumes/vm5-projects" ]
+}
+
+@test "microvm: options it cannot honour are refused by name" {
+    run sb create vmx --image img --isolation microvm --volume /tmp:/mnt
+    [ "$status" -ne 0 ] && [[ "$output" == *"--volume"* ]]
+    run sb create vmx --image img --isolation microvm --memory 64M
+    [ "$status" -ne 0 ] && [[ "$output" == *"--memory"* ]]
+    run sb ls -q
+    [[ "$output" != *vmx* ]]
+}
+
+@test "microvm: sudo apt-get install works through QEMU user networking" {
+    WS_NAMES="vm6"
+    sb create vm6 --image img --isolation microvm
+    sb start vm6
+    run sb exec vm6 -- sh -c 'sudo apt-get update -qq >/dev/null 2>&1; sudo apt-get install -y -qq hello >/dev/null 2>&1 && hello'
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    [ "$output" = "Hello, world!" ]
+}
+
+@test "microvm: a published port reaches the guest" {
+    WS_NAMES="vm7"
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    sb create vm7 --image img --isolation microvm --publish "127.0.0.1:$port:8000"
+    sb start vm7
+    # perl-base is in every Debian image: a one-shot listener in the guest.
+    sb exec vm7 -- perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new(LocalPort => 8000, Listen => 1,
+        ReuseAddr => 1) or die; $c = $s->accept; print $c "published\n"' &
+    listener=$!
+    for _ in $(seq 30); do
+        out=$(timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; cat <&3" 2>/dev/null || true)
+        [ -z "$out" ] || break
+        sleep 1
+    done
+    wait "$listener" || true
+    [ "$out" = "published" ] || { echo "got: $out"; false; }
+}
+
+@test "microvm: nothing of a removed workspace is left on the host" {
+    WS_NAMES="vm8"
+    sb create vm8 --image img --isolation microvm
+    sb start vm8
+    first=$(id_first vm8)
+    sb rm --force --volumes vm8
+    run ps -eo uid=,stat=
+    ! awk -v u="$first" '$1 == u && $2 !~ /^Z/' <<<"$output" | grep -q . || { echo "a process of uid $first is left"; false; }
+    [ ! -e "$WSROOT/state/workspaces/vm8" ]
+    [ ! -e "$WSROOT/state/volumes/vm8-projects" ]
+}
