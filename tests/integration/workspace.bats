@@ -254,3 +254,31 @@ s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bi
     echo "ranges $a and $b"
     [ "$a" != "$b" ]
 }
+
+@test "run --rm: the command runs as the workspace user in the foreground, its exit code returns, nothing is left" {
+    run sb run --rm img -- sh -c 'id -un; sudo -n id -u; test -e /sys/class/net/tap0 && echo net; exit 7'
+    echo "$output"
+    [ "$status" -eq 7 ]
+    [ "$output" = "$(printf 'dev\n0\nnet')" ]
+    [ -z "$(sb ls -q)" ]
+    [ -z "$(find "$WSROOT/state/workspaces" "$WSROOT/state/volumes" -mindepth 1)" ]
+    ! grep -rqF "$WSROOT/state	" /var/lib/sudobox-ids
+}
+
+@test "run --rm killed while its command runs leaves a running workspace that rm removes" {
+    WS_NAMES=killed-run
+    sb run --rm --name killed-run img -- sleep 600 &
+    pid=$!
+    for _ in $(seq 100); do
+        sb inspect killed-run 2>/dev/null | grep -q '"state": "running"' && break
+        sleep 0.1
+    done
+    sb exec killed-run -- true
+    kill -9 "$pid"
+    wait "$pid" || true
+    run sb inspect killed-run
+    [[ "$output" == *'"state": "running"'* ]]
+    sb rm --force --volumes killed-run
+    [ -z "$(sb ls -q)" ]
+    ! pgrep -f "sleep 600"
+}

@@ -73,7 +73,9 @@ sb_leftover_procs() {
     base=$(basename "$TMP")
     for p in /proc/[0-9]*; do
         [ "${p#/proc/}" = $$ ] && continue
-        awk -v b="/$base" '{ if (index($4 "/", b "/") || index($5 "/", b "/")) { f = 1; exit } }
+        # Only the root mount counts: a process of another test or workspace
+        # may hold copies of our mounts elsewhere in its namespace.
+        awk -v b="/$base" '$5 == "/" { if (index($4 "/", b "/")) f = 1; exit }
             END { exit !f }' "$p/mountinfo" 2>/dev/null && echo "${p#/proc/} $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)"
     done
     return 0
