@@ -11,7 +11,7 @@ BUILD_DEPS = meson ninja-build pkg-config gcc libjson-c-dev libseccomp-dev libca
              libsqlite3-dev libfuse3-dev libmnl-dev libarchive-dev
 RUN_DEPS = mmdebstrap slirp4netns passt uidmap fuse3 qemu-system-x86 qemu-utils linux-image-amd64 e2fsprogs cpio
 TEST_DEPS = bats procps util-linux python3 python3-yaml runc crun bubblewrap clang libclang-rt-14-dev binutils tmux \
-            podman buildah containerd docker.io lxcfs
+            podman buildah containerd docker.io lxcfs busybox-static
 STAMP = .cache/deps-installed
 
 .PHONY: all deps build build-asan test unit integration demo demo-runc bench fuzz install uninstall clean format

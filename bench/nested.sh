@@ -34,8 +34,13 @@ cleanup() {
     sb rm --force --volumes nb >/dev/null 2>&1 || true
     sb image rm sys >/dev/null 2>&1 || true
     podman --root "$work/storage" --runroot /run/sbnest rm -af >/dev/null 2>&1 || true
-    rmdir /sys/fs/cgroup/*/"$cgparent" /sys/fs/cgroup/"$cgparent" 2>/dev/null || true
-    umount -R "$work/storage" 2>/dev/null || true
+    # The cgroups podman made below our parent (conmon's, empty once it exits).
+    for d in /sys/fs/cgroup/*/"$cgparent" /sys/fs/cgroup/"$cgparent"; do
+        if [ -d "$d" ]; then find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
+    done
+    # podman's overlay mounts of this (private) mount namespace, deepest first.
+    awk -v w="$work" 'index($5, w "/") == 1 {print $5}' /proc/self/mountinfo | sort -r |
+        while read -r m; do umount -l "$m" 2>/dev/null || true; done
     rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -54,7 +59,7 @@ tar -C "$work/tiny" -cf "$work/tiny.tar" .
 
 # One timing loop for both sides: N+2 runs, ms per run, one per line.
 loop='for i in $(seq $((N + 2))); do
-  s=$(date +%s%N); podman run --rm --network none --cgroup-parent=/CGP tiny true || exit 1; e=$(date +%s%N)
+  s=$(date +%s%N); $PODMAN run --rm --network none --cgroup-parent=/CGP tiny true || exit 1; e=$(date +%s%N)
   [ "$i" -gt 2 ] && echo $(( (e - s) / 1000 ))
 done'
 loop=${loop//CGP/$cgparent}
@@ -63,22 +68,26 @@ echo "preparing the system workspace..." >&2
 sb image import sys "$(sb_rootfs_tar system)" >/dev/null
 sb create nb --image sys --isolation system >/dev/null
 sb start nb </dev/null >/dev/null
+# systemd's boot-time tmpfiles clean-up must not race with the set-up.
+for i in $(seq 100); do
+    case $(sb exec nb -- systemctl is-system-running 2>/dev/null) in running | degraded) break ;; esac
+    sleep 0.2
+done
 printf '%s' "$conf" | sb exec -i nb -- sh -c 'mkdir -p /etc/containers && cat > /etc/containers/containers.conf'
-sb exec -i nb -- sh -c 'cat > /tmp/tiny.tar' <"$work/tiny.tar"
-sb exec nb -- podman import -q /tmp/tiny.tar tiny >/dev/null
+sb exec -i nb -- sh -c 'cat > /root/tiny.tar' <"$work/tiny.tar"
+sb exec nb -- podman import -q /root/tiny.tar tiny >/dev/null
+# The image's docker and containerd services would run beside the timing.
+sb exec nb -- systemctl stop docker.socket docker containerd >/dev/null 2>&1 || true
 echo "nested: $N runs..." >&2
-sb exec --env N="$N" nb -- sh -c "$loop" >"$work/nested.us"
+sb exec --env N="$N" --env PODMAN=podman nb -- sh -c "$loop" >"$work/nested.us"
 
 echo "host: $N runs..." >&2
 mount -t tmpfs tmpfs /run
 printf '%s' "$conf" >"$work/containers.conf"
 export CONTAINERS_CONF=$work/containers.conf N
-host() { podman --root "$work/storage" --runroot /run/sbnest "$@"; }
-host import -q "$work/tiny.tar" tiny >/dev/null
-podman() { host "$@"; }
-export -f podman host
-export work
-bash -c "$loop" >"$work/host.us"
+export PODMAN="podman --root $work/storage --runroot /run/sbnest"
+$PODMAN import -q "$work/tiny.tar" tiny >/dev/null
+sh -c "$loop" >"$work/host.us"
 
 python3 - "$work/nested.us" "$work/host.us" <<'PY'
 import statistics, sys

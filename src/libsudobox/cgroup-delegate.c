@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -38,5 +39,42 @@ sb_cgroup_delegate (sb_cgroup *cg, uid_t uid, gid_t gid, sb_err **err)
   for (size_t i = 0; i < cg->n_hiers; i++)
     if (cg->hiers[i].dir && chown_dir (cg->hiers[i].dir, uid, gid, err) < 0)
       return -1;
+  return 0;
+}
+
+/* The init's cgroup on the v2 hierarchy, from /proc/PID/cgroup ("0::PATH",
+   host view), if it is below the container's.  */
+static char *
+init_cgroup_dir (const sb_cgroup *cg, pid_t init)
+{
+  _cleanup_free_ char *path = sb_xasprintf ("/proc/%d/cgroup", init);
+  _cleanup_fclose_ FILE *f = fopen (path, "re");
+  size_t n = strlen (cg->path);
+  char line[4096];
+
+  while (f && fgets (line, sizeof (line), f))
+    {
+      line[strcspn (line, "\n")] = '\0';
+      if (strncmp (line, "0::", 3) == 0 && strncmp (line + 3, cg->path, n) == 0 && line[3 + n] == '/')
+        return sb_xasprintf ("%s%s", cg->hiers[0].mount, line + 3);
+    }
+  return NULL;
+}
+
+int
+sb_cgroup_enter_exec (sb_cgroup *cg, pid_t init, pid_t pid, sb_err **err)
+{
+  _cleanup_err_ sb_err *busy = NULL;
+  _cleanup_free_ char *dir = NULL;
+  char buf[32];
+
+  if (sb_cgroup_enter (cg, pid, &busy) == 0)
+    return 0;
+  if (cg->mode != SB_CGROUP_UNIFIED || busy->errnum != EBUSY || strcmp (cg->hiers[0].root, "/") != 0
+      || (dir = init_cgroup_dir (cg, init)) == NULL)
+    return sb_error (err, busy->errnum, "%s", busy->msg);
+  snprintf (buf, sizeof (buf), "%d", pid);
+  if (sb_cg_write (dir, "cgroup.procs", buf, NULL, err) < 0)
+    return sb_error_wrap (err, "add pid %d to the init's cgroup", pid);
   return 0;
 }

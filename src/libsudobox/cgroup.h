@@ -55,6 +55,12 @@ int sb_cgroup_kill (sb_cgroup *cg, int sig, sb_err **err);
    the host): it may then create and limit cgroups below them, within the
    limits set on them.  In cgroup-delegate.c.  */
 int sb_cgroup_delegate (sb_cgroup *cg, uid_t uid, gid_t gid, sb_err **err);
+/* sb_cgroup_enter for a process exec'd into a running container: when the
+   container's v2 cgroup is no longer a leaf (its root enabled controllers
+   below it, as systemd does, and v2 refuses processes in such a cgroup:
+   EBUSY), the process joins the cgroup of the container's init instead
+   (init.scope under systemd), as runc does.  In cgroup-delegate.c.  */
+int sb_cgroup_enter_exec (sb_cgroup *cg, pid_t init, pid_t pid, sb_err **err);
 /* Kills what is left, waits for it to go and removes every directory it created.  */
 int sb_cgroup_destroy (sb_cgroup *cg, sb_err **err);
 void sb_cgroup_free (sb_cgroup *cg);

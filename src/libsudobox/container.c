@@ -78,6 +78,18 @@ sb_isolation_name (sb_isolation mode)
 }
 
 int
+sb_isolation_parse (const char *what, const char *name, sb_isolation *mode, sb_err **err)
+{
+  for (size_t i = 0; i < sizeof isolation_names / sizeof *isolation_names; i++)
+    if (strcmp (name, isolation_names[i]) == 0)
+      {
+        *mode = (sb_isolation)i;
+        return 0;
+      }
+  return sb_error (err, 0, "%s: unknown isolation \"%s\" (userns, system or microvm)", what, name);
+}
+
+int
 sb_spec_isolation (const sb_spec *spec, sb_isolation *mode, sb_err **err)
 {
   const char *v = sb_spec_annotation (spec, SB_ANNOT_ISOLATION);
@@ -85,14 +97,7 @@ sb_spec_isolation (const sb_spec *spec, sb_isolation *mode, sb_err **err)
   *mode = SB_ISOLATION_USERNS;
   if (v == NULL)
     return 0;
-  for (size_t i = 0; i < sizeof isolation_names / sizeof *isolation_names; i++)
-    if (strcmp (v, isolation_names[i]) == 0)
-      {
-        *mode = (sb_isolation)i;
-        return 0;
-      }
-  return sb_error (err, 0, "annotation %s: unknown isolation \"%s\" (userns, system or microvm)",
-                   SB_ANNOT_ISOLATION, v);
+  return sb_isolation_parse ("annotation " SB_ANNOT_ISOLATION, v, mode, err);
 }
 
 bool
@@ -241,6 +246,11 @@ validate (creation *c, sb_err **err)
   if (spec->process == NULL)
     return sb_error (err, 0, "process: required to create a container");
   if (sb_spec_isolation (spec, &c->isolation, err) < 0)
+    return -1;
+  /* The runtime's --isolation (a RuntimeClass handler) when the spec does
+     not choose.  */
+  if (c->o->isolation && sb_spec_annotation (spec, SB_ANNOT_ISOLATION) == NULL
+      && sb_isolation_parse ("--isolation", c->o->isolation, &c->isolation, err) < 0)
     return -1;
   c->iso = sb_isolation_ops_get (c->isolation, err);
   if (c->iso == NULL || (c->iso->prepare && c->iso->prepare (c->spec, c->o, err) < 0))

@@ -37,6 +37,8 @@ typedef enum sb_isolation
 /* The spec's isolation level from SB_ANNOT_ISOLATION; an unknown value is an
    error naming it.  */
 int sb_spec_isolation (const sb_spec *spec, sb_isolation *mode, sb_err **err);
+/* "userns", "system" or "microvm"; what names the value in errors.  */
+int sb_isolation_parse (const char *what, const char *name, sb_isolation *mode, sb_err **err);
 const char *sb_isolation_name (sb_isolation mode);
 
 typedef struct sb_create_opts
@@ -49,6 +51,7 @@ typedef struct sb_create_opts
   int preserve_fds;
   bool no_pivot;
   bool no_new_keyring;
+  const char *isolation; /* used when the spec has no SB_ANNOT_ISOLATION, or NULL */
   /* sb_container_run only: called once the container is created and before
      it starts (its namespaces exist, its process has not run), e.g. to
      attach a network helper.  A failure deletes the container.  */

@@ -154,7 +154,7 @@ exec_stage1 (exec_job *j)
   /* Non-dumpable: processes in the container cannot open our
      /proc/PID/exe or memory while we run runtime code among them.  */
   prctl (PR_SET_DUMPABLE, 0);
-  if (j->cg && !j->in_cgroup && sb_cgroup_enter (j->cg, getpid (), &err) < 0)
+  if (j->cg && !j->in_cgroup && sb_cgroup_enter_exec (j->cg, j->init_pid, getpid (), &err) < 0)
     exec_fail (sync, err);
   if (setns (j->init_pidfd, ns_flags_to_join (j->init_pid)) < 0)
     {

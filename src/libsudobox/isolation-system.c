@@ -191,6 +191,8 @@ typedef struct outer_job
   pid_t pid;
 } outer_job;
 
+/* 'K' (done) or 'E' + the message.  A lost reply reaches the init as EOF,
+   which it reports as the helper's failure: nothing to handle here.  */
 static void
 reply (int sock, const sb_err *err)
 {

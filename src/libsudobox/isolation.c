@@ -14,7 +14,7 @@ sb_isolation_ops_get (sb_isolation mode, sb_err **err)
     case SB_ISOLATION_MICROVM:
       break;
     }
-  sb_error (err, 0, "annotation %s: isolation \"%s\" is not available yet", SB_ANNOT_ISOLATION,
+  sb_error (err, 0, "isolation \"%s\" is not available through the OCI runtime yet",
             sb_isolation_name (mode));
   return NULL;
 }

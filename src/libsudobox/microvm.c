@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,6 +27,7 @@ enum
   FD_PROJ_RO,
   FD_PROJ_RW,
   FD_INCOMING,
+  FD_NET, /* QEMU's end of the socketpair whose other end passt serves */
   FD_COUNT,
   REPORT_FD = 100, /* the launcher's error pipe, closed by exec */
 };
@@ -72,6 +74,62 @@ add_disk (char ***v, const char *node, int set, int fd_ro, int fd_rw, const char
         set, backing ? ",backing=" : "", backing ? backing : "");
   add (v, "-device");
   addf (v, "virtio-blk-device,drive=%s", node);
+}
+
+/* The user-mode network.  The guest is 10.0.2.15/24 behind 10.0.2.2 with
+   DNS at 10.0.2.3 either way.  Without published ports it is passt on
+   the other end of a socket of QEMU's, as the same uid, with the host's
+   loopback not mapped into the guest (--no-map-gw): the workspace reaches
+   the network, not the host's local services.  passt exits when QEMU
+   closes its end.  With published ports it is QEMU's own slirp and its
+   hostfwd (this passt, 2023-03, does not deliver inbound connections to a
+   guest it has not heard from); as with userns workspaces (slirp4netns),
+   the host's loopback is then reachable at 10.0.2.2.  */
+static bool
+uses_passt (const sb_microvm_cfg *c)
+{
+  return c->network && c->n_fwd == 0;
+}
+
+static void
+add_network (char ***v, const sb_microvm_cfg *c)
+{
+  _cleanup_free_ char *netdev = sb_xstrdup ("user,id=net0,restrict=off");
+
+  if (!c->network)
+    return;
+  for (size_t i = 0; i < c->n_fwd; i++)
+    {
+      char *n = sb_xasprintf ("%s,hostfwd=%s:%s:%u-:%u", netdev, c->fwd[i].udp ? "udp" : "tcp",
+                              c->fwd[i].host_ip ? c->fwd[i].host_ip : "127.0.0.1", c->fwd[i].host_port,
+                              c->fwd[i].guest_port);
+      free (netdev);
+      netdev = n;
+    }
+  add (v, "-netdev");
+  if (uses_passt (c))
+    addf (v, "stream,id=net0,addr.type=fd,addr.str=%d", FD_NET);
+  else
+    add (v, netdev);
+  add (v, "-device");
+  add (v, "virtio-net-device,netdev=net0");
+}
+
+static char **
+passt_command_line (void)
+{
+  char **v = NULL;
+  const char *passt = secure_getenv ("SUDOBOX_PASST");
+  static const char *const fixed[]
+      = { "-f",       "-F",        "3",  "-4",       "-a",          "10.0.2.15",
+          "-n",       "24",        "-g", "10.0.2.2", "--no-map-gw", "--dns-forward",
+          "10.0.2.3", "--no-dhcp", "-t", "none",     "-u",          "none",
+          NULL };
+
+  add (&v, passt && *passt ? passt : "passt");
+  for (size_t i = 0; fixed[i]; i++)
+    add (&v, fixed[i]);
+  return v;
 }
 
 static char **
@@ -125,23 +183,7 @@ command_line (const sb_microvm_cfg *c)
   add (&v, "driver=raw,node-name=base,read-only=on,file.driver=file,file.filename=/dev/fdset/1");
   add_disk (&v, "root", 2, FD_ROOT_RO, FD_ROOT_RW, "qcow2", "base");
   add_disk (&v, "projects", 3, FD_PROJ_RO, FD_PROJ_RW, "raw", NULL);
-  if (c->network)
-    {
-      char *netdev = sb_xstrdup ("user,id=net0,restrict=off");
-      for (size_t i = 0; i < c->n_fwd; i++)
-        {
-          char *n = sb_xasprintf ("%s,hostfwd=%s:%s:%u-:%u", netdev, c->fwd[i].udp ? "udp" : "tcp",
-                                  c->fwd[i].host_ip ? c->fwd[i].host_ip : "127.0.0.1", c->fwd[i].host_port,
-                                  c->fwd[i].guest_port);
-          free (netdev);
-          netdev = n;
-        }
-      add (&v, "-netdev");
-      add (&v, netdev);
-      free (netdev);
-      add (&v, "-device");
-      add (&v, "virtio-net-device,netdev=net0");
-    }
+  add_network (&v, c);
   if (c->incoming)
     {
       add (&v, "-incoming");
@@ -163,12 +205,45 @@ open_at_fd (const char *path, int flags, int target, sb_err **err)
   return 0;
 }
 
+static int
+drop_to (const sb_microvm_cfg *c, sb_err **err)
+{
+  if (setgroups (0, NULL) < 0 || setresgid (c->gid, c->gid, c->gid) < 0
+      || setresuid (c->uid, c->uid, c->uid) < 0)
+    return sb_error (err, errno, "switch to uid %u", (unsigned)c->uid);
+  return 0;
+}
+
+/* In a child: passt with its end of the socket at fd 3.  */
+static _Noreturn void
+exec_passt (const sb_microvm_cfg *c, int sock)
+{
+  _cleanup_strv_ char **argv = passt_command_line ();
+  int log;
+
+  if (chdir (c->run_dir) < 0 || dup2 (sock, 3) < 0)
+    _exit (127);
+  log = open ("passt.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (log < 0 || dup2 (log, 1) < 0 || dup2 (log, 2) < 0 || sb_close_fds_from (4, NULL, 0) < 0
+      || drop_to (c, NULL) < 0)
+    _exit (127);
+  execvp (argv[0], argv);
+  dprintf (2, "exec %s: %s (apt-get install passt)\n", argv[0], strerror (errno));
+  _exit (127);
+}
+
 /* In the child: the fds, the uid, stdio to run_dir/qemu.log, exec.  */
 static int
-exec_qemu (const sb_microvm_cfg *c, char **argv, sb_err **err)
+exec_qemu (const sb_microvm_cfg *c, char **argv, int net, sb_err **err)
 {
   int log;
 
+  if (net >= 0 && net != FD_NET && (dup2 (net, FD_NET) < 0 || close (net) < 0))
+    return sb_error (err, errno, "dup2");
+  if (net < 0)
+    close (FD_NET);
+  if (!c->incoming)
+    close (FD_INCOMING);
   if (chdir (c->run_dir) < 0)
     return sb_error (err, errno, "chdir `%s`", c->run_dir);
   if (open_at_fd (c->vmlinux, O_RDONLY, FD_KERNEL, err) < 0
@@ -183,13 +258,12 @@ exec_qemu (const sb_microvm_cfg *c, char **argv, sb_err **err)
   log = open ("qemu.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (log < 0 || dup2 (log, 1) < 0 || dup2 (log, 2) < 0)
     return sb_error (err, errno, "open `%s/qemu.log`", c->run_dir);
-  if (sb_close_fds_from (c->incoming ? FD_COUNT : FD_INCOMING, (int[]){ REPORT_FD }, 1) < 0)
+  if (sb_close_fds_from (FD_COUNT, (int[]){ REPORT_FD }, 1) < 0)
     return sb_error (err, errno, "close fds");
-  for (int fd = FD_KERNEL; fd < (c->incoming ? FD_COUNT : FD_INCOMING); fd++)
+  for (int fd = FD_KERNEL; fd < FD_COUNT; fd++)
     fcntl (fd, F_SETFD, 0);
-  if (setgroups (0, NULL) < 0 || setresgid (c->gid, c->gid, c->gid) < 0
-      || setresuid (c->uid, c->uid, c->uid) < 0)
-    return sb_error (err, errno, "switch to uid %u", (unsigned)c->uid);
+  if (drop_to (c, err) < 0)
+    return -1;
   prctl (PR_SET_PDEATHSIG, 0);
   execvp (argv[0], argv);
   return sb_error (err, errno, "exec %s (apt-get install qemu-system-x86)", argv[0]);
@@ -214,9 +288,23 @@ sb_microvm_launch (const sb_microvm_cfg *c, pid_t *pid, sb_err **err)
       /* Twice: QEMU belongs to init, not to this short-lived command.  */
       pid_t q;
       _cleanup_err_ sb_err *e = NULL;
+      int net[2] = { -1, -1 }, pair[2];
       close (p[0]);
       setsid ();
       signal (SIGPIPE, SIG_DFL);
+      /* Above every fd number the children place their fds at.  */
+      if (uses_passt (c))
+        {
+          if (socketpair (AF_UNIX, SOCK_STREAM, 0, pair) < 0 || (net[0] = fcntl (pair[0], F_DUPFD, 200)) < 0
+              || (net[1] = fcntl (pair[1], F_DUPFD, 200)) < 0)
+            _exit (1);
+          close (pair[0]);
+          close (pair[1]);
+        }
+      if (uses_passt (c) && fork () == 0)
+        exec_passt (c, net[1]);
+      if (net[1] >= 0)
+        close (net[1]);
       q = fork ();
       if (q != 0)
         {
@@ -228,7 +316,7 @@ sb_microvm_launch (const sb_microvm_cfg *c, pid_t *pid, sb_err **err)
       close (p[1]);
       /* The report pipe stays open (cloexec) until exec succeeds.  */
       fcntl (REPORT_FD, F_SETFD, FD_CLOEXEC);
-      exec_qemu (c, argv, &e);
+      exec_qemu (c, argv, net[0], &e);
       sb_write_all (REPORT_FD, e ? e->msg : "exec failed", strlen (e ? e->msg : "exec failed"));
       _exit (127);
     }

@@ -289,8 +289,9 @@ sb_procfs_spec_add_sysinfo (sb_spec *spec, const char *listener, sb_err **err)
   size_t k = 0;
 
   if (s && s->listener_path)
-    return sb_error (err, 0, "linux.seccomp.listenerPath is set (`%s`): the system isolation answers sysinfo "
-                             "through its own listener",
+    return sb_error (err, 0,
+                     "linux.seccomp.listenerPath is set (`%s`): the system isolation answers sysinfo "
+                     "through its own listener",
                      s->listener_path);
   if (s == NULL)
     {

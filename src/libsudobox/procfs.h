@@ -15,9 +15,9 @@
 #include "spec.h"
 
 /* Below the container's state directory.  */
-#define SB_PROCFS_DIR "procfs"         /* the FUSE mount point */
-#define SB_PROCFS_PIDFILE "procfs.pid" /* "PID START_TICKS" of the supervisor */
-#define SB_PROCFS_LOG "procfs.log"     /* its stderr */
+#define SB_PROCFS_DIR "procfs"                /* the FUSE mount point */
+#define SB_PROCFS_PIDFILE "procfs.pid"        /* "PID START_TICKS" of the supervisor */
+#define SB_PROCFS_LOG "procfs.log"            /* its stderr */
 #define SB_PROCFS_NOTIFY "procfs-notify.sock" /* where it takes seccomp listener fds */
 
 typedef struct sb_procfs_opts

@@ -54,7 +54,8 @@ parse_args (int argc, char **argv, sb_pfs_config *c, int *ready_fd)
     { "owner", required_argument, NULL, 'o' },
     { "init-pid", required_argument, NULL, 'p' },
     { "ready-fd", required_argument, NULL, 'r' },
-    { "notify-socket", required_argument, NULL, 'n' }, { "help", no_argument, NULL, 'h' },
+    { "notify-socket", required_argument, NULL, 'n' },
+    { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
   int o;
@@ -215,43 +216,29 @@ sample (supervisor *s, sb_pfs_source *src, double dt)
 #define SAMPLE_S 5.0
 
 static int
-supervise (supervisor *s, int sfd, int pidfd)
+supervise (supervisor *s, sb_pfs_source *src, int sfd, int pidfd)
 {
-  _cleanup_err_ sb_err *err = NULL;
-  sb_pfs_source src;
   sb_pfs_notify nt;
   double last_check = now_s (), last_load = last_check;
   int rc = 0;
 
-  if (sb_pfs_source_open (&src, s->c->cgroup, s->c->start, &err) < 0)
-    {
-      fprintf (stderr, "sudobox-procfs: %s\n", err->msg);
-      return 1;
-    }
-  if (sb_pfs_notify_open (&nt, s->c->notify_socket, &src, s->shared) < 0)
-    {
-      sb_pfs_source_close (&src);
-      return 1;
-    }
-  sample (s, &src, 0);
+  if (sb_pfs_notify_open (&nt, s->c->notify_socket, src, s->shared) < 0)
+    return 1;
+  sample (s, src, 0);
   for (;;)
     {
-      struct pollfd p[3 + SB_PFS_MAX_NOTIFY] = { { sfd, POLLIN, 0 }, { pidfd, POLLIN, 0 }, { nt.listen_fd, POLLIN, 0 } };
+      struct pollfd p[2 + SB_PFS_NOTIFY_POLLFDS] = { { sfd, POLLIN, 0 }, { pidfd, POLLIN, 0 } };
       struct signalfd_siginfo si;
       double now;
       int n;
-      for (size_t i = 0; i < SB_PFS_MAX_NOTIFY; i++)
-        p[3 + i] = (struct pollfd){ nt.fds[i], POLLIN, 0 };
-      n = poll (p, 3 + SB_PFS_MAX_NOTIFY, 1000);
+      sb_pfs_notify_pollfds (&nt, p + 2);
+      n = poll (p, 2 + SB_PFS_NOTIFY_POLLFDS, 1000);
       if (n < 0 && errno != EINTR)
         break;
       if (p[1].revents)
         break; /* the workspace's init exited */
-      if (p[2].revents)
-        sb_pfs_notify_accept (&nt);
-      for (size_t i = 0; i < SB_PFS_MAX_NOTIFY; i++)
-        if (p[3 + i].revents)
-          sb_pfs_notify_handle (&nt, i, p[3 + i].revents);
+      if (n > 0)
+        sb_pfs_notify_dispatch (&nt, p + 2);
       if (p[0].revents && read (sfd, &si, sizeof (si)) == sizeof (si))
         {
           if (si.ssi_signo != SIGCHLD)
@@ -266,7 +253,7 @@ supervise (supervisor *s, int sfd, int pidfd)
       if (now - last_check >= 1.0)
         {
           bool load_due = now - last_load >= SAMPLE_S;
-          if (!sample (s, &src, load_due ? now - last_load : 0))
+          if (!sample (s, src, load_due ? now - last_load : 0))
             break;
           last_check = now;
           if (load_due)
@@ -274,14 +261,15 @@ supervise (supervisor *s, int sfd, int pidfd)
         }
     }
   sb_pfs_notify_close (&nt);
-  sb_pfs_source_close (&src);
   return rc;
 }
 
 int
 main (int argc, char **argv)
 {
+  _cleanup_err_ sb_err *err = NULL;
   sb_pfs_config c;
+  sb_pfs_source src;
   supervisor s = { .c = &c };
   sigset_t mask;
   _cleanup_close_ int sfd = -1, pidfd = -1;
@@ -311,6 +299,12 @@ main (int argc, char **argv)
   if (s.shared == MAP_FAILED)
     return 1;
   sb_pfs_sysctl_seed (s.shared);
+  /* Before anything is mounted: a wrong cgroup fails the start.  */
+  if (sb_pfs_source_open (&src, c.cgroup, c.start, &err) < 0)
+    {
+      fprintf (stderr, "sudobox-procfs: %s\n", err->msg);
+      return 1;
+    }
   if (c.init_pid > 0 && (pidfd = (int)syscall (SYS_pidfd_open, c.init_pid, 0)) < 0)
     {
       fprintf (stderr, "sudobox-procfs: init pid %d: %s\n", c.init_pid, strerror (errno));
@@ -335,7 +329,7 @@ main (int argc, char **argv)
           dprintf (ready_fd, "%d\n", getpid ());
           close (ready_fd);
         }
-      rc = supervise (&s, sfd, pidfd);
+      rc = supervise (&s, &src, sfd, pidfd);
     }
   if (s.worker > 0)
     {
@@ -344,5 +338,6 @@ main (int argc, char **argv)
     }
   umount2 (c.mountpoint, MNT_DETACH);
   close (s.master_fd);
+  sb_pfs_source_close (&src);
   return rc;
 }

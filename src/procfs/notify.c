@@ -36,6 +36,8 @@ sb_pfs_notify_open (sb_pfs_notify *n, const char *path, sb_pfs_source *src, sb_p
   n->shared = shared;
   for (size_t i = 0; i < SB_PFS_MAX_NOTIFY; i++)
     n->fds[i] = -1;
+  for (size_t i = 0; i < SB_PFS_MAX_CONNS; i++)
+    n->conns[i] = -1;
   n->listen_fd = path ? sb_unix_listen (path, &err) : -1;
   if (path && n->listen_fd < 0)
     {
@@ -45,26 +47,61 @@ sb_pfs_notify_open (sb_pfs_notify *n, const char *path, sb_pfs_source *src, sb_p
   return 0;
 }
 
-void
-sb_pfs_notify_accept (sb_pfs_notify *n)
+static void
+add_fd (int *slots, size_t n, int fd, const char *what)
 {
-  _cleanup_free_ char *payload = sb_xmalloc0 (PAYLOAD_MAX);
-  _cleanup_close_ int conn = accept4 (n->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-  int fd = -1;
-
-  if (conn < 0 || sb_recv_fd (conn, &fd, payload, PAYLOAD_MAX) < 0 || fd < 0)
-    {
-      fprintf (stderr, "sudobox-procfs: receiving a seccomp listener fd: %s\n", strerror (errno));
-      return;
-    }
-  for (size_t i = 0; i < SB_PFS_MAX_NOTIFY; i++)
-    if (n->fds[i] < 0)
+  for (size_t i = 0; i < n; i++)
+    if (slots[i] < 0)
       {
-        n->fds[i] = fd;
+        slots[i] = fd;
         return;
       }
-  fprintf (stderr, "sudobox-procfs: more than %d seccomp listeners, refusing one\n", SB_PFS_MAX_NOTIFY);
+  fprintf (stderr, "sudobox-procfs: more than %zu %s, refusing one\n", n, what);
   close (fd);
+}
+
+/* A connection sent its message: keep the fd, drop the connection.  */
+static void
+receive (sb_pfs_notify *n, size_t c)
+{
+  _cleanup_free_ char *payload = sb_xmalloc0 (PAYLOAD_MAX);
+  int fd = -1;
+
+  if (sb_recv_fd (n->conns[c], &fd, payload, PAYLOAD_MAX) < 0 && errno != ECONNRESET)
+    fprintf (stderr, "sudobox-procfs: receiving a seccomp listener fd: %s\n", strerror (errno));
+  close (n->conns[c]);
+  n->conns[c] = -1;
+  if (fd >= 0)
+    add_fd (n->fds, SB_PFS_MAX_NOTIFY, fd, "seccomp listeners");
+}
+
+void
+sb_pfs_notify_pollfds (const sb_pfs_notify *n, struct pollfd *p)
+{
+  p[0] = (struct pollfd){ n->listen_fd, POLLIN, 0 };
+  for (size_t i = 0; i < SB_PFS_MAX_CONNS; i++)
+    p[1 + i] = (struct pollfd){ n->conns[i], POLLIN, 0 };
+  for (size_t i = 0; i < SB_PFS_MAX_NOTIFY; i++)
+    p[1 + SB_PFS_MAX_CONNS + i] = (struct pollfd){ n->fds[i], POLLIN, 0 };
+}
+
+static void handle (sb_pfs_notify *n, size_t i, short revents);
+
+void
+sb_pfs_notify_dispatch (sb_pfs_notify *n, const struct pollfd *p)
+{
+  if (p[0].revents & POLLIN)
+    {
+      int conn = accept4 (n->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+      if (conn >= 0)
+        add_fd (n->conns, SB_PFS_MAX_CONNS, conn, "pending connections");
+    }
+  for (size_t i = 0; i < SB_PFS_MAX_CONNS; i++)
+    if (p[1 + i].fd >= 0 && p[1 + i].revents)
+      receive (n, i);
+  for (size_t i = 0; i < SB_PFS_MAX_NOTIFY; i++)
+    if (p[1 + SB_PFS_MAX_CONNS + i].fd >= 0 && p[1 + SB_PFS_MAX_CONNS + i].revents)
+      handle (n, i, p[1 + SB_PFS_MAX_CONNS + i].revents);
 }
 
 int
@@ -83,8 +120,8 @@ sb_pfs_notify_write (int fd, const struct seccomp_notif *req, unsigned long long
   return 0;
 }
 
-void
-sb_pfs_notify_handle (sb_pfs_notify *n, size_t i, short revents)
+static void
+handle (sb_pfs_notify *n, size_t i, short revents)
 {
   struct seccomp_notif req;
   struct seccomp_notif_resp resp;
@@ -116,4 +153,7 @@ sb_pfs_notify_close (sb_pfs_notify *n)
   for (size_t i = 0; i < SB_PFS_MAX_NOTIFY; i++)
     if (n->fds[i] >= 0)
       close (n->fds[i]);
+  for (size_t i = 0; i < SB_PFS_MAX_CONNS; i++)
+    if (n->conns[i] >= 0)
+      close (n->conns[i]);
 }

@@ -12,11 +12,19 @@
 
 #include "server.h"
 
+#include <poll.h>
+
 #define SB_PFS_MAX_NOTIFY 64
+#define SB_PFS_MAX_CONNS 8
+/* pollfd entries sb_pfs_notify_pollfds fills at most.  */
+#define SB_PFS_NOTIFY_POLLFDS (1 + SB_PFS_MAX_CONNS + SB_PFS_MAX_NOTIFY)
 
 typedef struct sb_pfs_notify
 {
   int listen_fd;
+  /* Accepted connections that have not sent their fd yet: the runtime may
+     connect long before it sends (or never send on a connection).  */
+  int conns[SB_PFS_MAX_CONNS];
   int fds[SB_PFS_MAX_NOTIFY]; /* listener fds received, -1 when free */
   sb_pfs_source *src;         /* the figures handlers answer with */
   sb_pfs_shared *shared;
@@ -28,11 +36,13 @@ typedef void (*sb_pfs_notify_fn) (sb_pfs_notify *n, int fd, const struct seccomp
                                   struct seccomp_notif_resp *resp);
 
 int sb_pfs_notify_open (sb_pfs_notify *n, const char *path, sb_pfs_source *src, sb_pfs_shared *shared);
-/* Accepts one connection of the runtime and keeps the fd it passes.  */
-void sb_pfs_notify_accept (sb_pfs_notify *n);
-/* Receives, answers and replies one notification pending on fds[i]; closes
-   it when its filter has no process left.  */
-void sb_pfs_notify_handle (sb_pfs_notify *n, size_t i, short revents);
+/* The listening socket, pending connections and listener fds to poll
+   (entries of closed ones have fd -1): SB_PFS_NOTIFY_POLLFDS entries.  */
+void sb_pfs_notify_pollfds (const sb_pfs_notify *n, struct pollfd *p);
+/* Acts on what poll reported in p: accepts connections, takes the fd a
+   connection passes, answers notifications, closes listener fds whose
+   filter has no process left.  */
+void sb_pfs_notify_dispatch (sb_pfs_notify *n, const struct pollfd *p);
 void sb_pfs_notify_close (sb_pfs_notify *n);
 
 /* Copies len bytes to addr in the calling process, after checking that the

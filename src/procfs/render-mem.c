@@ -102,6 +102,10 @@ sb_pfs_mem_parse_stat (const char *text, bool v1, sb_pfs_mem *m)
     { "unevictable", "total_unevictable", offsetof (sb_pfs_mem, unevictable) },
     { "slab_reclaimable", "total_slab_reclaimable", offsetof (sb_pfs_mem, slab_reclaimable) },
     { "slab_unreclaimable", "total_slab_unreclaimable", offsetof (sb_pfs_mem, slab_unreclaimable) },
+    /* v1 only: the effective limits (the lowest of the ancestors'), which
+       spares reading memory.limit_in_bytes and memory.memsw.limit_in_bytes.  */
+    { "", "hierarchical_memory_limit", offsetof (sb_pfs_mem, limit) },
+    { "", "hierarchical_memsw_limit", offsetof (sb_pfs_mem, swap_limit) },
   };
 
   /* One pass over the lines "key value".  */
@@ -113,7 +117,7 @@ sb_pfs_mem_parse_stat (const char *text, bool v1, sb_pfs_mem *m)
       for (size_t i = 0; i < sizeof (keys) / sizeof (keys[0]); i++)
         {
           const char *k = v1 ? keys[i].v1 : keys[i].v2;
-          if (strlen (k) == kl && memcmp (k, p, kl) == 0)
+          if (*k != '\0' && strlen (k) == kl && memcmp (k, p, kl) == 0)
             {
               *(uint64_t *)((char *)m + keys[i].off) = strtoull (p + kl + 1, NULL, 10);
               break;
@@ -200,6 +204,30 @@ mem_table (const char *host, const sb_pfs_mem *m, mem_key t[N_MEM_KEYS])
   t[i++] = (mem_key){ "SwapFree", 8, swap_free };
 }
 
+/* "Key:" padded to 16, the value right-aligned in 8, " kB\n": the kernel's
+   layout, without printf (this runs on every open of /proc/meminfo).  */
+static size_t
+meminfo_line (char line[64], const mem_key *k)
+{
+  char digits[24];
+  size_t nd = 0, len = 0;
+  uint64_t v = k->kb;
+
+  do
+    digits[nd++] = (char)('0' + v % 10);
+  while ((v /= 10) > 0);
+  memcpy (line, k->k, k->len);
+  line[k->len] = ':';
+  for (len = k->len + 1; len < 16; len++)
+    line[len] = ' ';
+  for (size_t w = nd; w < 8; w++)
+    line[len++] = ' ';
+  while (nd > 0)
+    line[len++] = digits[--nd];
+  memcpy (line + len, " kB\n", 4);
+  return len + 4;
+}
+
 void
 sb_pfs_render_meminfo (sb_pfs_buf *out, const char *host, const sb_pfs_mem *m)
 {
@@ -220,11 +248,8 @@ sb_pfs_render_meminfo (sb_pfs_buf *out, const char *host, const sb_pfs_mem *m)
           k = &t[i];
       if (k)
         {
-          /* The kernel's layout: key and colon padded to 16, value to 8.  */
           char line[64];
-          int n = snprintf (line, sizeof (line), "%-16.*s%8llu kB\n", (int)(k->len + 1), p,
-                            (unsigned long long)k->kb);
-          sb_pfs_buf_add (out, line, (size_t)n);
+          sb_pfs_buf_add (out, line, meminfo_line (line, k));
         }
       else
         sb_pfs_buf_add (out, p, (size_t)(*nl ? nl + 1 - p : nl - p));

@@ -40,7 +40,9 @@ typedef struct sb_pfs_mem
 /* Fills the breakdown fields of m from memory.stat.  v1 files carry both the
    cgroup's own ("cache") and the hierarchical ("total_cache") counters: the
    hierarchical ones are taken, nested containers live in sub-cgroups.
-   Keys absent from text leave their field as it is.  */
+   On v1 the limits come from it too (hierarchical_memory_limit, and the
+   memory+swap limit hierarchical_memsw_limit into swap_limit).  Keys absent
+   from text leave their field as it is.  */
 void sb_pfs_mem_parse_stat (const char *text, bool v1, sb_pfs_mem *m);
 
 /* The value of "Key:" in a /proc/meminfo-style text, in kB (0 if absent).  */

@@ -71,7 +71,7 @@ typedef struct sb_pfs_config
   double start;       /* CLOCK_BOOTTIME seconds, < 0: now */
   uid_t uid;          /* owner of the files: the workspace's root on the host */
   gid_t gid;
-  pid_t init_pid; /* > 0: exit when it exits */
+  pid_t init_pid;            /* > 0: exit when it exits */
   const char *notify_socket; /* NULL or where the runtime passes seccomp listener fds */
 } sb_pfs_config;
 

@@ -19,10 +19,11 @@ static const struct
 {
   const char *ctrl, *v1, *v2;
 } cg_files[] = {
-  [SB_PFS_MEM_LIMIT] = { "memory", "memory.limit_in_bytes", "memory.max" },
+  /* v1 limits are in memory.stat.  */
+  [SB_PFS_MEM_LIMIT] = { "memory", NULL, "memory.max" },
   [SB_PFS_MEM_USAGE] = { "memory", "memory.usage_in_bytes", "memory.current" },
   [SB_PFS_MEM_STAT] = { "memory", "memory.stat", "memory.stat" },
-  [SB_PFS_SWAP_LIMIT] = { "memory", "memory.memsw.limit_in_bytes", "memory.swap.max" },
+  [SB_PFS_SWAP_LIMIT] = { "memory", NULL, "memory.swap.max" },
   [SB_PFS_SWAP_USAGE] = { "memory", "memory.memsw.usage_in_bytes", "memory.swap.current" },
   [SB_PFS_CPUSET] = { "cpuset", "cpuset.effective_cpus", "cpuset.cpus.effective" },
   [SB_PFS_CPU_QUOTA] = { "cpu", "cpu.cfs_quota_us", "cpu.max" },
@@ -158,21 +159,27 @@ void
 sb_pfs_source_mem (sb_pfs_source *src, sb_pfs_mem *m)
 {
   memset (m, 0, sizeof (*m));
-  m->limit = read_u64 (src, SB_PFS_MEM_LIMIT, SB_PFS_UNLIMITED);
+  m->limit = m->swap_limit = m->swap_usage = SB_PFS_UNLIMITED;
+  if (!src->v1)
+    {
+      m->limit = read_u64 (src, SB_PFS_MEM_LIMIT, SB_PFS_UNLIMITED);
+      m->swap_limit = read_u64 (src, SB_PFS_SWAP_LIMIT, SB_PFS_UNLIMITED);
+      m->swap_usage = read_u64 (src, SB_PFS_SWAP_USAGE, SB_PFS_UNLIMITED);
+    }
   m->usage = read_u64 (src, SB_PFS_MEM_USAGE, 0);
-  m->swap_limit = read_u64 (src, SB_PFS_SWAP_LIMIT, SB_PFS_UNLIMITED);
-  m->swap_usage = read_u64 (src, SB_PFS_SWAP_USAGE, SB_PFS_UNLIMITED);
+  sb_pfs_mem_parse_stat (sb_pfs_read (src, SB_PFS_MEM_STAT), src->v1, m);
   if (src->v1)
     {
-      /* memsw counts memory and swap together.  */
-      if (m->swap_limit != SB_PFS_UNLIMITED && m->limit != SB_PFS_UNLIMITED)
-        m->swap_limit = m->swap_limit > m->limit ? m->swap_limit - m->limit : 0;
-      else
-        m->swap_limit = SB_PFS_UNLIMITED;
-      if (m->swap_usage != SB_PFS_UNLIMITED)
-        m->swap_usage = m->swap_usage > m->usage ? m->swap_usage - m->usage : 0;
+      /* memsw counts memory and swap together; its usage file only exists
+         with swap accounting, where the limit is finite or "unlimited".  */
+      bool swap = m->swap_limit != SB_PFS_UNLIMITED && m->limit < m->swap_limit
+                  && src->f[SB_PFS_SWAP_USAGE].fd >= 0;
+      uint64_t memsw = swap ? read_u64 (src, SB_PFS_SWAP_USAGE, SB_PFS_UNLIMITED) : SB_PFS_UNLIMITED;
+      m->swap_limit = swap ? m->swap_limit - m->limit : SB_PFS_UNLIMITED;
+      m->swap_usage = memsw != SB_PFS_UNLIMITED && memsw > m->usage ? memsw - m->usage
+                      : memsw == SB_PFS_UNLIMITED                   ? SB_PFS_UNLIMITED
+                                                                    : 0;
     }
-  sb_pfs_mem_parse_stat (sb_pfs_read (src, SB_PFS_MEM_STAT), src->v1, m);
 }
 
 int

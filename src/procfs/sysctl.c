@@ -76,8 +76,9 @@ sb_pfs_sysctl_write (sb_pfs_shared *shared, int i, const char *data, size_t len)
     len--;
   if (len == 0 || len + 2 > SB_PFS_SYSCTL_LEN || !valid_ints (data, len))
     return EINVAL;
-  /* One store of the whole string so a concurrent reader in another worker
-     generation sees old or new, never a mix worth worrying about.  */
+  /* Built aside, then copied with its newline: the shared copy (which
+     outlives a worker) is only ever a complete value.  Only the worker's
+     single thread writes or reads it.  */
   char v[SB_PFS_SYSCTL_LEN];
   memcpy (v, data, len);
   v[len] = '\n';

@@ -6,7 +6,8 @@
 #include <sys/sysinfo.h>
 
 void
-sb_pfs_handle_sysinfo (sb_pfs_notify *n, int fd, const struct seccomp_notif *req, struct seccomp_notif_resp *resp)
+sb_pfs_handle_sysinfo (sb_pfs_notify *n, int fd, const struct seccomp_notif *req,
+                       struct seccomp_notif_resp *resp)
 {
   struct sysinfo si;
   sb_pfs_mem m;

@@ -236,7 +236,8 @@ render (enum kind kind, int sysctl, sb_pfs_buf *out)
     case K_LOADAVG:
       {
         sb_pfs_tasks tk = sb_pfs_tasks_get (shared);
-        sb_pfs_render_loadavg (out, &tk.load, tk.running, tk.threads, sb_pfs_read (&src, SB_PFS_HOST_LOADAVG));
+        sb_pfs_render_loadavg (out, &tk.load, tk.running, tk.threads,
+                               sb_pfs_read (&src, SB_PFS_HOST_LOADAVG));
         break;
       }
     case K_DISKSTATS:

@@ -127,7 +127,7 @@ cmd_create (const cli_global *g, int argc, char **argv, int *exit_code, sb_err *
 {
   static const char usage[] = "[--bundle DIR] [--console-socket SOCK] [--pid-file FILE] [--preserve-fds N] "
                               "[--no-pivot] [--no-new-keyring] ID";
-  sb_create_opts o = { .root = g->root };
+  sb_create_opts o = { .root = g->root, .isolation = g->isolation };
   bool detach = false, help = false;
   int ret;
 
@@ -145,7 +145,7 @@ cmd_run (const cli_global *g, int argc, char **argv, int *exit_code, sb_err **er
 {
   static const char usage[] = "[--detach] [--bundle DIR] [--console-socket SOCK] [--pid-file FILE] "
                               "[--preserve-fds N] [--no-pivot] [--no-new-keyring] ID";
-  sb_create_opts o = { .root = g->root };
+  sb_create_opts o = { .root = g->root, .isolation = g->isolation };
   bool detach = false, help = false;
   int ret;
 

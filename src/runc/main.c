@@ -18,6 +18,8 @@ usage (FILE *out)
          "  --log-format FORMAT   text or json\n"
          "  --debug               verbose logging\n"
          "  --systemd-cgroup      use the systemd cgroup manager (not supported)\n"
+         "  --isolation MODE      userns, system or microvm for containers whose spec has no\n"
+         "                        run.sudobox.isolation annotation (a RuntimeClass handler)\n"
          "  -v, --version         print the version\n"
          "  -h, --help            this help\n\n"
          "Commands:\n",
@@ -49,6 +51,7 @@ main (int argc, char **argv)
     { "help", no_argument, NULL, 'h' },
     { "criu", required_argument, NULL, 'c' },
     { "rootless", required_argument, NULL, 'R' },
+    { "isolation", required_argument, NULL, 'i' },
     { NULL, 0, NULL, 0 },
   };
   cli_global g = { .root = "/run/sudobox" };
@@ -74,6 +77,9 @@ main (int argc, char **argv)
         break;
       case 's':
         g.systemd_cgroup = true;
+        break;
+      case 'i':
+        g.isolation = optarg;
         break;
       case 'v':
         printf ("sudobox-runc version %s\nspec: 1.1.0\n", SUDOBOX_VERSION);

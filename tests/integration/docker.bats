@@ -12,6 +12,8 @@ load ../lib/clients
 IMG=sudobox-test:latest
 # Debian's client (another one may come first in PATH).
 DOCKER=/usr/bin/docker
+# dockerd writes its identity key to /etc/docker whatever its data root.
+DK_HOST_PATHS=(/etc/docker/key.json /etc/docker /run/docker/plugins /run/docker "${SBC_CONTAINERD_PATHS[@]}")
 
 setup_file() {
     # bats 1.8 cannot skip from setup_file: setup() does it.
@@ -19,10 +21,7 @@ setup_file() {
     [ -x "$RUNTIME" ] || return 0
     DK=$(sbc_dir sbdocker) || return 1
     export DK DK_CG="/sbtest-docker-${DK##*.}"
-    sbc_run_dirs_note "$DK"
-    # dockerd writes its identity key to /etc/docker whatever its data root.
-    [ -e /etc/docker ] && echo /etc/docker >>"$DK/host-dirs.before"
-    [ -e /etc/docker/key.json ] && echo /etc/docker/key.json >>"$DK/host-dirs.before"
+    sbc_host_paths_note "$DK" "${DK_HOST_PATHS[@]}"
     ip -o link | awk -F': ' '{print $2}' | sort >"$DK/links.before"
     mkdir -p "$DK/ctd"
     sbc_containerd_config "$DK/ctd"
@@ -55,24 +54,17 @@ dockerd_wait() {
 
 teardown_file() {
     [ -n "${DK:-}" ] && [ -d "$DK" ] || return 0
-    local bad p
-    d rm --force $(d ps -aq 2>/dev/null) >/dev/null 2>&1
+    local bad
+    d ps -aq 2>/dev/null | xargs -r "$DOCKER" -H "unix://$DK/docker.sock" rm --force >/dev/null 2>&1
     d rmi --force "$IMG" >/dev/null 2>&1
     sbc_stop "$(cat "$DK/dockerd.pid")"
     sbc_stop "$(cat "$DK/ctd/containerd.pid")"
-    [ -n "$(sbc_procs "$DK")" ] && sleep 1
-    bad=$(sbc_leftovers "$DK")
-    for p in $(sbc_procs "$DK" | cut -d' ' -f1); do kill -9 "$p" 2>/dev/null; done
+    bad=$(sbc_leftovers "$DK" "$DK_CG")
     ip -o link | awk -F': ' '{print $2}' | sort >"$DK/links.after"
     if ! cmp -s "$DK/links.before" "$DK/links.after"; then
         bad+=$'\n'"network interfaces changed: $(diff "$DK/links.before" "$DK/links.after" | grep '^[<>]')"
     fi
-    # docker leaves its (empty) cgroup parent: ours to remove.
-    sbc_cgroups_remove "$DK_CG"
-    bad+=$(sbc_leftovers "$DK" "$DK_CG")
-    grep -qxF /etc/docker/key.json "$DK/host-dirs.before" || rm -f /etc/docker/key.json
-    grep -qxF /etc/docker "$DK/host-dirs.before" || rmdir /etc/docker 2>/dev/null
-    sbc_run_dirs_clean "$DK"
+    sbc_host_paths_clean "$DK" "${DK_HOST_PATHS[@]}"
     sbc_remove_dir "$DK"
     if [ -n "$bad" ]; then
         echo "$bad" >&3
@@ -133,19 +125,19 @@ d_logs_have() { d logs "$NAME" 2>&1 | grep -q "$1"; }
     # docker asks for net.ipv4.ip_unprivileged_port_start=0 and
     # ping_group_range "0 2147483647"; the latter ends at the last mapped gid.
     run d_run --rm "$IMG" sh -c 'cat /proc/sys/net/ipv4/ip_unprivileged_port_start \
-        /proc/sys/net/ipv4/ping_group_range; echo 1 >/proc/sys/net/ipv4/ip_unprivileged_port_start'
+        /proc/sys/net/ipv4/ping_group_range; (echo 1 >/proc/sys/net/ipv4/ip_unprivileged_port_start) 2>&1'
     echo "$output"
     [ "${lines[0]}" = 0 ]
-    [ "$(echo ${lines[1]})" = "0 65535" ]
+    [ "$(tr -s '\t ' ' ' <<<"${lines[1]}")" = "0 65535" ]
     # /proc/sys is read-only after they are written.
     [ "$status" -ne 0 ]
-    [[ "$output" == *"Read-only file system"* ]]
+    [[ "${lines[2]}" == *"Read-only file system"* ]]
 }
 
 @test "docker run -it: a terminal of the size docker's terminal has" {
     run python3 "$SBC_PTY_RUN" --size 30x100 --wait-for ready --input $'hello\r' -- \
         "$DOCKER" -H "unix://$DK/docker.sock" run -it --rm --runtime sudobox --network none "$IMG" \
-        sh -c 'tty; stty size; echo ready; read l; echo "got:$l"; su dev -c "sudo -n id -u"'
+        sh -c "tty; $SBC_WAIT_SIZE; echo ready; read l; echo got:\$l; su dev -c 'sudo -n id -u'"
     echo "$output"
     [ "$status" -eq 0 ]
     [[ "$output" == *"/dev/pts/0"* ]]
@@ -163,7 +155,7 @@ d_logs_have() { d logs "$NAME" 2>&1 | grep -q "$1"; }
     run d exec "$NAME" sh -c 'exit 6'
     [ "$status" -eq 6 ]
     run python3 "$SBC_PTY_RUN" --size 40x120 -- "$DOCKER" -H "unix://$DK/docker.sock" exec -it "$NAME" \
-        sh -c 'tty; stty size'
+        sh -c "tty; $SBC_WAIT_SIZE"
     echo "$output"
     [ "$status" -eq 0 ]
     [[ "$output" == *"/dev/pts/"* ]]
@@ -185,7 +177,7 @@ d_logs_have() { d logs "$NAME" 2>&1 | grep -q "$1"; }
     [ "$(d inspect -f '{{.State.ExitCode}}' "$NAME")" = 137 ]
     id=$(d_id)
     d rm "$NAME" >/dev/null
-    ! grep -q "$id" /proc/self/mountinfo
+    [ -z "$(grep "$id" /proc/self/mountinfo)" ]
     [ -z "$(find /sys/fs/cgroup/ -maxdepth 3 -name "$id" 2>/dev/null)" ]
 }
 

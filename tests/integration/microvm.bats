@@ -5,6 +5,8 @@
 # with `sudobox image build`) for the file; the first start boots the
 # template guest and snapshots it, later starts restore that snapshot.
 
+bats_require_minimum_version 1.5.0
+
 SB_TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 : "${BUILD:=$SB_TOP/build}"
 SUDOBOX=$BUILD/src/sudobox/sudobox
@@ -21,11 +23,6 @@ setup_file() {
     WSROOT=$(mktemp -d /tmp/sbvm.XXXXXX)
     chmod 700 "$WSROOT"
     "$SUDOBOX" --root "$WSROOT/state" image build img --include procps >"$WSROOT/build.log" 2>&1
-}
-
-# The uids QEMU ran as: the first host id of each workspace's range.
-vm_uids() {
-    sqlite3 "$WSROOT/state/registry.db" 'SELECT id_first FROM workspaces' 2>/dev/null || true
 }
 
 teardown_file() {
@@ -230,6 +227,30 @@ EOF
     done
     wait "$listener" || true
     [ "$out" = "published" ] || { echo "got: $out"; false; }
+}
+
+@test "microvm: the host's loopback is not reachable from the guest" {
+    WS_NAMES="vm9"
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    python3 -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(5)
+s.settimeout(20)
+try:
+    s.accept()
+    print("reached")
+except OSError:
+    print("not reached")
+' "$port" >"$WSROOT/loopback.txt" &
+    listener=$!
+    sb create vm9 --image img --isolation microvm
+    sb start vm9
+    sb exec vm9 -- bash -c "timeout 5 bash -c 'echo x >/dev/tcp/10.0.2.2/$port'; timeout 5 bash -c 'echo x >/dev/tcp/127.0.0.1/$port'" || true
+    wait "$listener"
+    [ "$(cat "$WSROOT/loopback.txt")" = "not reached" ] || { echo "the guest reached the host's 127.0.0.1:$port"; false; }
 }
 
 @test "microvm: nothing of a removed workspace is left on the host" {

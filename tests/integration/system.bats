@@ -12,7 +12,7 @@ load ../lib/helpers
 SUDOBOX=$BUILD/src/sudobox/sudobox
 
 setup_file() {
-    [ -x "$SUDOBOX" ] || return 0
+    [ -x "$SUDOBOX" ] && [ -x /bin/busybox ] || return 0
     export SYSDIR
     SYSDIR=$(mktemp -d /tmp/sbsys.XXXXXX)
     chmod 700 "$SYSDIR"
@@ -57,6 +57,7 @@ sb() { "$SUDOBOX" --root "$SYSDIR/state" "$@"; }
 
 setup() {
     [ -x "$SUDOBOX" ] || skip "sudobox is not built"
+    [ -x /bin/busybox ] || skip "busybox-static is not installed (the nested engines' image)"
     sb_setup
 }
 
@@ -82,8 +83,8 @@ wait_booted() {
 # Writes the engines' configuration and imports the busybox image in $1.
 nested_setup() {
     engines_conf | sb exec -i "$1" -- sh -c 'mkdir -p /etc/containers && cat > /etc/containers/containers.conf'
-    sb exec -i "$1" -- sh -c 'cat > /tmp/tiny.tar' <"$SYSDIR/tiny.tar"
-    sb exec "$1" -- sh -c 'podman image exists tiny || podman import -q /tmp/tiny.tar tiny >/dev/null'
+    sb exec -i "$1" -- sh -c 'cat > /root/tiny.tar' <"$SYSDIR/tiny.tar"
+    sb exec "$1" -- sh -c 'podman image exists tiny || podman import -q /root/tiny.tar tiny >/dev/null'
 }
 
 # sys_bundle ARGS...: $BUNDLE on the shared system rootfs, created with
@@ -164,6 +165,16 @@ c["annotations"] = {"run.sudobox.isolation": "system"}
     [ "$status" -eq 0 ]
     run sb exec --user dev sys1 -- sudo -n podman run --rm built cat /x
     [ "$output" = built ]
+}
+
+@test "nested containers: sudo dockerd (systemd's docker.service) and docker run" {
+    wait_booted sys1
+    nested_setup sys1
+    run sb exec --user dev sys1 -- sh -c 'sudo -n systemctl start docker && sudo -n docker import /root/tiny.tar tiny >/dev/null &&
+        sudo -n docker run --rm tiny echo docker-hi'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$(echo "$output" | tail -1)" = docker-hi ]
 }
 
 @test "a nested container has fresh proc and sysfs, and its root is the workspace's root" {
@@ -278,6 +289,24 @@ c["annotations"] = {"run.sudobox.isolation": "system"}
     [ "$status" -eq 0 ]
 }
 
+@test "sudobox-runc --isolation system: applies to a spec without the annotation; the annotation wins" {
+    new_ids 2
+    sys_bundle sleep 600
+    spec_edit "$BUNDLE" 'c["annotations"] = {}'
+    "$RUNTIME" --root "$ROOT" --isolation system run -d -b "$BUNDLE" "$ID" </dev/null >"$TMP/$ID.out" 2>&1 3>&-
+    # The hidden proc of system mode: its cover is an empty, read-only directory.
+    run rt exec "$ID" sh -c 'grep -c " /dev/.sudobox " /proc/self/mountinfo'
+    [ "$output" = 2 ]
+    SB_CG=$(cg_path "$ID2") spec_edit "$BUNDLE" 'c["annotations"] = {"run.sudobox.isolation": "userns"}' \
+        'import os; c["linux"]["cgroupsPath"] = os.environ["SB_CG"]'
+    "$RUNTIME" --root "$ROOT" --isolation system run -d -b "$BUNDLE" "$ID2" </dev/null >"$TMP/$ID2.out" 2>&1 3>&- || { cat "$TMP/$ID2.out"; false; }
+    run rt exec "$ID2" sh -c 'grep -c " /dev/.sudobox " /proc/self/mountinfo'
+    [ "$output" = 0 ]
+    run "$RUNTIME" --root "$ROOT" --isolation bogus run -b "$BUNDLE" "$ID"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *'--isolation: unknown isolation "bogus"'* ]] || [[ "$output" == *exists* ]]
+}
+
 @test "sudobox-runc: system mode refuses a spec it cannot honour, naming why" {
     new_ids 1
     sys_bundle true
@@ -313,6 +342,11 @@ c["annotations"] = {"run.sudobox.isolation": "system"}
         rt exec "$ID" sh -c "stat -f -c %T /sys/fs/cgroup; cat /proc/1/cgroup | grep ^0::
             systemd-run --unit=v2unit sleep 600 >/dev/null 2>&1; cat /sys/fs/cgroup/system.slice/v2unit.service/cgroup.procs | grep -q . && echo unit-cgroup-ok
             echo 1 > /sys/fs/cgroup/cgroup.max.descendants 2>/dev/null && echo BYPASS"
+        # Controllers enabled below the container'"'"'s cgroup (systemd does that with real
+        # ones): v2 then refuses processes there, and exec joins the init'"'"'s cgroup.
+        rt exec "$ID" sh -c "echo \$\$ > /sys/fs/cgroup/init.scope/cgroup.procs &&
+            echo +hugetlb > /sys/fs/cgroup/cgroup.subtree_control" || echo "enable failed"
+        rt exec "$ID" sh -c "grep ^0:: /proc/self/cgroup | sed s/^/exec-in-/"
         rt kill "$ID" KILL; rt delete --force "$ID"
         test ! -e /sys/fs/cgroup$CG && echo cgroup-removed
         rmdir /sys/fs/cgroup/sudobox-test 2>/dev/null; true
@@ -322,6 +356,7 @@ c["annotations"] = {"run.sudobox.isolation": "system"}
     [[ "$output" == *cgroup2fs* ]]
     [[ "$output" == *"0::/init.scope"* ]]
     [[ "$output" == *unit-cgroup-ok* ]]
+    [[ "$output" == *"exec-in-0::/init.scope"* ]]
     [[ "$output" == *cgroup-removed* ]]
     [[ "$output" == *limit-owner=0* ]]
     [[ "$output" != *BYPASS* ]]

@@ -4,6 +4,10 @@
 # everything they could leave behind.
 
 SBC_PTY_RUN=$SB_TOP/tests/lib/pty-run.py
+# Shell code that prints the terminal's size once it is set: docker 20.10
+# and ctr size the terminal with a resize call after the start (no console
+# size at create), so wait up to 5 s for it.
+SBC_WAIT_SIZE='for i in $(seq 50); do [ "$(stty size)" != "0 0" ] && break; sleep 0.1; done; stty size'
 
 # A new 0700 directory below /tmp (overlay layers written by container root
 # are host root's: nobody else may reach them).
@@ -15,18 +19,25 @@ sbc_dir() {
 
 sbc_mounts() { awk -v t="$1" '$5 == t || index($5, t "/") == 1 {print $5}' /proc/self/mountinfo; }
 
-# Processes that name DIR on their command line (daemons, shims, conmon) or
-# whose mounts come from below it (container processes).
+# sbc_procs DIR [CGROUP...]: processes that name DIR on their command line
+# (daemons, shims, conmon) or live in one of the test's top-level cgroups
+# (container processes).  Nothing else: processes of other mount namespaces
+# may hold copies of DIR's mounts without being ours.
 sbc_procs() {
-    local dir=$1 p base
-    base=$(basename "$dir")
+    local dir=$1 p cg
+    shift
     for p in /proc/[0-9]*; do
         [ "${p#/proc/}" = $$ ] && continue
-        if { tr '\0' ' ' <"$p/cmdline" | grep -qF "$dir"; } 2>/dev/null ||
-            awk -v b="/$base/" '{ if (index($4 "/", b) || index($5 "/", b)) { f = 1; exit } }
-                END { exit !f }' "$p/mountinfo" 2>/dev/null; then
+        if { tr '\0' ' ' <"$p/cmdline" | grep -qF "$dir"; } 2>/dev/null; then
             echo "${p#/proc/} $({ tr '\0' ' ' <"$p/cmdline" | cut -c1-120; } 2>/dev/null)"
+            continue
         fi
+        for cg in "$@"; do
+            if awk -F: -v c="/$cg/" 'index($3 "/", c) == 1 { f = 1 } END { exit !f }' "$p/cgroup" 2>/dev/null; then
+                echo "${p#/proc/} $({ tr '\0' ' ' <"$p/cmdline" | cut -c1-120; } 2>/dev/null)"
+                break
+            fi
+        done
     done
     return 0
 }
@@ -107,15 +118,23 @@ sbc_subid_remove() {
     done
 }
 
-# sbc_leftovers DIR CGROUP...: what the file's clients left behind.
+# sbc_leftovers DIR CGROUP...: prints what the file's clients left behind,
+# then kills those processes (ours: see sbc_procs) and removes the cgroups
+# (podman and docker leave their cgroup parent, empty, by design).
 sbc_leftovers() {
-    local dir=$1 cg m
+    local dir=$1 cg m p
     shift
+    [ -n "$(sbc_procs "$dir" "$@")" ] && sleep 1
     m=$(sbc_mounts "$dir")
     [ -n "$m" ] && echo "leftover mounts: $m"
-    m=$(sbc_procs "$dir")
-    [ -n "$m" ] && echo "leftover processes: $m"
+    m=$(sbc_procs "$dir" "$@")
+    if [ -n "$m" ]; then
+        echo "leftover processes: $m"
+        for p in $(cut -d' ' -f1 <<<"$m"); do kill -9 "$p" 2>/dev/null; done
+        sleep 0.2
+    fi
     for cg in "$@"; do
+        sbc_cgroups_remove "$cg"
         m=$(sbc_cgroups "$cg")
         [ -n "$m" ] && echo "leftover cgroups: $m"
     done
@@ -130,9 +149,8 @@ sbc_remove_dir() {
     rm -rf "$dir"
 }
 
-# The container's host uid as /proc shows it, and its first uid_map line.
+# The host uid of process PID as /proc shows it.
 sbc_host_uid() { awk '/^Uid:/ {print $2}' "/proc/$1/status"; }
-sbc_uid_map() { echo $(head -1 "/proc/$1/uid_map"); }
 
 # sbc_cg_value HIERARCHY CGROUP-PATH FILE: a v1 controller file, or on pure
 # v2 the unified one.
@@ -198,18 +216,25 @@ sbc_containerd_start() {
     return 1
 }
 
-# containerd's shims put their sockets in /run/containerd/s whatever its
-# state dir: sbc_run_dirs_note records which of these host dirs exist,
-# sbc_run_dirs_clean removes those that did not and are empty again.
-SBC_HOST_DIRS="/run/containerd/s /run/containerd/fifo /run/containerd/runc /run/containerd /run/docker/plugins /run/docker"
-sbc_run_dirs_note() {
-    local d
-    for d in $SBC_HOST_DIRS; do [ -e "$d" ] && echo "$d"; done >"$1/host-dirs.before"
+# Host paths the clients use whatever their private dirs: containerd's
+# shims put their sockets in /run/containerd/s, dockerd its plugin dir in
+# /run/docker and its key in /etc/docker, podman its blob-info cache in
+# /var/lib/containers/cache.  sbc_host_paths_note DIR PATH... records which
+# exist; sbc_host_paths_clean DIR PATH... removes those that did not (files,
+# and directories once empty; list children before their parents).
+sbc_host_paths_note() {
+    local dir=$1 p
+    shift
+    for p in "$@"; do [ -e "$p" ] && echo "$p"; done >"$dir/host-paths.before"
     return 0
 }
-sbc_run_dirs_clean() {
-    local d
-    for d in $SBC_HOST_DIRS; do
-        grep -qxF "$d" "$1/host-dirs.before" 2>/dev/null || rmdir "$d" 2>/dev/null || true
+sbc_host_paths_clean() {
+    local dir=$1 p
+    shift
+    for p in "$@"; do
+        grep -qxF "$p" "$dir/host-paths.before" 2>/dev/null && continue
+        if [ -d "$p" ]; then rmdir "$p" 2>/dev/null; else rm -f "$p"; fi
     done
+    return 0
 }
+SBC_CONTAINERD_PATHS=(/run/containerd/s /run/containerd/fifo /run/containerd/runc /run/containerd)

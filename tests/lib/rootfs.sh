@@ -32,8 +32,8 @@ sb__packages() {
     base) echo "sudo,procps" ;;
     # ~250 MB unpacked (git pulls perl): the big side of the create benchmark.
     bench) echo "sudo,procps,git" ;;
-    # The system isolation tests: systemd as PID 1, nested podman and buildah.
-    system) echo "sudo,procps,systemd,systemd-sysv,dbus,podman,buildah,runc,iproute2" ;;
+    # The system isolation tests: systemd as PID 1, nested podman, buildah, docker.
+    system) echo "sudo,procps,systemd,systemd-sysv,dbus,podman,buildah,runc,iproute2,docker.io" ;;
     *)
         echo "rootfs.sh: unknown rootfs variant '$1' (base, bench or system)" >&2
         return 1

@@ -362,6 +362,7 @@ void
 net_attempts (void)
 {
   const char *addrs[] = { "127.0.0.1", "10.0.2.2", "10.0.2.3", NULL };
+  char via[64] = "";
   int reached = 0, r;
   struct if_nameindex *ifs = if_nameindex ();
   int hostif = 0;
@@ -381,12 +382,17 @@ net_attempts (void)
           setsockopt (s, SOL_SOCKET, SO_RCVTIMEO, &rt, sizeof rt);
           /* slirp accepts first and connects later: only data counts.  */
           if (read (s, b, sizeof b - 1) > 0 && strstr (b, "battery-host-secret"))
-            reached++;
+            {
+              reached++;
+              strcat (strcat (via, " "), addrs[i]);
+            }
         }
       close (s);
     }
   result (reached == 0, "reach a service on the host's 127.0.0.1",
-          "port %ld via 127.0.0.1, 10.0.2.2, 10.0.2.3", port);
+          "port %ld via 127.0.0.1, 10.0.2.2, 10.0.2.3; reached via:%s", port, reached ? via : " none");
+  /* Interface names in a guest are the guest's own devices.  */
+  guest_scope = guest;
   for (struct if_nameindex *i = ifs; i && i->if_index; i++)
     {
       snprintf (names + strlen (names), sizeof names - strlen (names), " %s", i->if_name);
@@ -420,6 +426,7 @@ net_attempts (void)
   r = s;
   result (bound == 0, "raw socket on a host interface", "AF_PACKET socket %s, bound to %d host interfaces",
           outcome (r), bound);
+  guest_scope = false;
   if (s >= 0)
     close (s);
 }
@@ -443,7 +450,10 @@ link_attempts (void)
             unlink (p);
           }
       }
+  /* In a guest these files are the guest's own, not host files.  */
+  guest_scope = guest;
   result (linked == 0, "hardlink host files into the workspace", "%d links made", linked);
+  guest_scope = false;
   snprintf (p, sizeof p, "%s/battery-other", other);
   fd = open (p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   result (fd < 0, "write another workspace's /projects by its host path", "%s", outcome (fd));

@@ -10,7 +10,10 @@
 
 /* Settings from the command line (see escape.c).  */
 extern const char *canary, *state, *hostns, *hostifs, *keydesc, *other;
-extern long hostpid, otherpid, port, delegated;
+extern long hostpid, otherpid, port, delegated, guest;
+/* While set, a successful attempt only reached the guest kernel the
+   workspace owns (microvm): reported as contained (see escape.c).  */
+extern bool guest_scope;
 
 /* One TAP line.  blocked: the attempt failed (or its outcome is harmless).  */
 void __attribute__ ((format (printf, 3, 4))) result (bool blocked, const char *name, const char *fmt, ...);

@@ -35,6 +35,16 @@ test_meminfo (void)
   sb_pfs_mem_parse_stat (v1_stat, true, &m);
   tap_is_int ((long long)m.file, 104857600, "v1 memory.stat: the hierarchical total_cache is taken");
   tap_is_int ((long long)m.anon, 52428800, "v1 memory.stat: total_rss is anon");
+  {
+    sb_pfs_mem lim = { .limit = SB_PFS_UNLIMITED };
+    sb_pfs_mem_parse_stat ("hierarchical_memory_limit 536870912\nhierarchical_memsw_limit 9223372036854771712\n",
+                           true, &lim);
+    tap_is_int ((long long)lim.limit, 536870912, "v1: the limit is the hierarchical one from memory.stat");
+    tap_ok (lim.swap_limit == 9223372036854771712ULL, "v1: memsw limit from memory.stat");
+    lim.limit = SB_PFS_UNLIMITED;
+    sb_pfs_mem_parse_stat ("hierarchical_memory_limit 5\n", false, &lim);
+    tap_ok (lim.limit == SB_PFS_UNLIMITED, "v2: no limit taken from memory.stat");
+  }
   sb_pfs_render_meminfo (&out, host_meminfo, &m);
   tap_is_int ((long long)sb_pfs_meminfo_kb (out.p, "MemTotal"), 524288, "MemTotal is the 512M limit");
   tap_is_int ((long long)sb_pfs_meminfo_kb (out.p, "MemFree"), 524288 - 204800, "MemFree = limit - usage");
