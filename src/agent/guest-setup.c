@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <linux/random.h>
 #include <net/if.h>
 #include <net/route.h>
 #include <netinet/in.h>
@@ -279,10 +280,40 @@ switch_root (sb_err **err)
   return 0;
 }
 
+/* Credits the host's random bytes to the guest's pool and reseeds the
+   CRNG now: guests restored from one snapshot would otherwise share its
+   RNG state (the same "random" numbers in every workspace).  */
+static int
+reseed (const char *hex, sb_err **err)
+{
+  struct
+  {
+    struct rand_pool_info info;
+    uint8_t buf[32];
+  } pool = { .info = { .entropy_count = 256, .buf_size = 32 } };
+  int fd;
+
+  for (size_t i = 0; i < 32; i++)
+    sscanf (hex + 2 * i, "%2hhx", &pool.buf[i]);
+  fd = open ("/dev/urandom", O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || ioctl (fd, RNDADDENTROPY, &pool) < 0 || ioctl (fd, RNDRESEEDCRNG) < 0)
+    {
+      int e = errno;
+      if (fd >= 0)
+        close (fd);
+      return sb_error (err, e, "reseed the guest's RNG");
+    }
+  close (fd);
+  return 0;
+}
+
 int
 agent_mount_workspace (const sb_agent_setup *s, sb_err **err)
 {
   char hosts[512], hostname[128];
+
+  if (reseed (s->seed, err) < 0)
+    return -1;
 
   if (check_dev_name (s->root_dev, err) < 0 || check_dev_name (s->projects_dev, err) < 0)
     return -1;

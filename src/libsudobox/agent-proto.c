@@ -209,7 +209,7 @@ int
 sb_agent_put_setup (sb_agent_buf *b, const sb_agent_setup *s, sb_err **err)
 {
   sb_agent_buf p = { 0 };
-  const char *v[] = { s->hostname, s->root_dev, s->projects_dev, NULL };
+  const char *v[] = { s->hostname, s->root_dev, s->projects_dev, s->seed, NULL };
   int r;
 
   put_strv (&p, v);
@@ -319,15 +319,18 @@ sb_agent_exec_decode (const uint8_t *p, size_t n, sb_agent_exec *e, sb_err **err
 int
 sb_agent_setup_decode (const uint8_t *p, size_t n, sb_agent_setup *s, sb_err **err)
 {
-  const char *v[3];
+  const char *v[4];
 
-  if (take_strings (&p, &n, v, 3, "setup field", err) < 0)
+  if (take_strings (&p, &n, v, 4, "setup field", err) < 0)
     return -1;
   if (n != 0)
     return sb_error (err, 0, "agent SETUP: %zu trailing bytes", n);
   s->hostname = v[0];
   s->root_dev = v[1];
   s->projects_dev = v[2];
+  s->seed = v[3];
+  if (strlen (s->seed) != 64 || strspn (s->seed, "0123456789abcdef") != 64)
+    return sb_error (err, 0, "agent SETUP: the seed is not 64 hex digits");
   return 0;
 }
 

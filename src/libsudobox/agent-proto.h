@@ -65,6 +65,10 @@ typedef struct sb_agent_setup
   const char *hostname;
   const char *root_dev;     /* e.g. "vda" */
   const char *projects_dev; /* e.g. "vdb" */
+  /* 64 hex digits from the host's getrandom(): the guest's RNG is
+     reseeded with them, since every guest restored from one snapshot
+     starts with the same RNG state.  */
+  const char *seed;
 } sb_agent_setup;
 
 /* A growable output buffer of encoded frames.  */

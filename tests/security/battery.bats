@@ -15,7 +15,7 @@ SB_TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 SUDOBOX=$BUILD/src/sudobox/sudobox
 # A sanitizer build does not make the static escape program: take the
 # normal build's then (it runs inside, whichever build runs the manager).
-ESCAPE_DIR=$BUILD/tests/security
+: "${ESCAPE_DIR:=$BUILD/tests/security}"
 [ -x "$ESCAPE_DIR/escape" ] || ESCAPE_DIR=$SB_TOP/build/tests/security
 . "$SB_TOP/tests/lib/rootfs.sh"
 
@@ -361,5 +361,13 @@ sys.exit(r.returncode)' "$SUDOBOX" --root "$WSROOT/state" exec --user 0 passwd -
         [ $(($(date +%s) - start)) -lt 10 ]
         sb exec --user 0 passwd -- sh -c 'rm -f /etc/passwd; mv /etc/passwd.real /etc/passwd'
     done
+    check_host
+}
+
+@test "battery ($ISOLATION): with a published port the host's 127.0.0.1 stays unreachable" {
+    WS_NAMES=pub
+    new_ws pub --publish "127.0.0.1:$((HOSTPORT + 1)):8080"
+    run battery pub net
+    all_blocked
     check_host
 }

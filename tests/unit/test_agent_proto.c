@@ -5,6 +5,8 @@
 #include "agent-proto.h"
 #include "tap.h"
 
+#define SEED "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+
 static sb_agent_exec *
 new_exec (void)
 {
@@ -153,12 +155,16 @@ test_small (void)
           "ERROR");
   tap_ok (sb_agent_error_decode (p, h.len - 1, &e, &msg, NULL) < 0, "an ERROR without its NUL is refused");
   sb_agent_buf_release (&b);
-  sb_agent_put_setup (&b, &(sb_agent_setup){ "ws1", "vda", "vdb" }, NULL);
+  sb_agent_put_setup (&b, &(sb_agent_setup){ "ws1", "vda", "vdb", SEED }, NULL);
   sb_agent_frame_next (b.data, b.len, &h, &p, NULL);
   tap_ok (sb_agent_setup_decode (p, h.len, &su, NULL) == 0 && strcmp (su.hostname, "ws1") == 0
-              && strcmp (su.projects_dev, "vdb") == 0,
+              && strcmp (su.projects_dev, "vdb") == 0 && strcmp (su.seed, SEED) == 0,
           "SETUP");
   tap_ok (sb_agent_setup_decode (p, h.len - 4, &su, NULL) < 0, "a SETUP missing a field is refused");
+  sb_agent_buf_release (&b);
+  sb_agent_put_setup (&b, &(sb_agent_setup){ "ws1", "vda", "vdb", "00ff" }, NULL);
+  sb_agent_frame_next (b.data, b.len, &h, &p, NULL);
+  tap_ok (sb_agent_setup_decode (p, h.len, &su, NULL) < 0, "a SETUP with a short seed is refused");
   sb_agent_buf_release (&b);
   tap_ok (sb_agent_type_to_guest (SB_AGENT_EXEC) && !sb_agent_type_to_guest (SB_AGENT_EXIT)
               && sb_agent_type_to_host (SB_AGENT_EXIT) && !sb_agent_type_to_host (SB_AGENT_EXEC),
