@@ -100,42 +100,70 @@ claim_write (int dfd, const char *name, const char *text, sb_err **err)
   return 0;
 }
 
+/* The claim on first as it is now, under the lock: its file name in
+   name, its text in *held (NULL when there is none), what this root and
+   owner would write in *text.  */
+typedef struct claim
+{
+  int dfd, lfd;
+  char name[16];
+  char *text, *held;
+} claim;
+
+static void
+claim_release (claim *c)
+{
+  if (c->dfd >= 0)
+    close (c->dfd);
+  if (c->lfd >= 0)
+    close (c->lfd);
+  free (c->text);
+  free (c->held);
+}
+
+static int
+claim_load (claim *c, uint32_t first, const char *root, const char *owner, sb_err **err)
+{
+  *c = (claim){ .dfd = -1, .lfd = -1 };
+  snprintf (c->name, sizeof c->name, "%u", first);
+  c->text = claim_text (root, owner, err);
+  if (c->text == NULL || claims_open (&c->dfd, &c->lfd, err) < 0)
+    return -1;
+  if (sb_read_file_at (c->dfd, c->name, CLAIM_MAX, &c->held, NULL, NULL) < 0)
+    c->held = NULL;
+  return 0;
+}
+
 int
 sb_idclaim_take (uint32_t first, const char *root, const char *owner, sb_err **err)
 {
-  _cleanup_close_ int dfd = -1, lfd = -1;
-  _cleanup_free_ char *text = claim_text (root, owner, err), *held = NULL;
-  char name[16];
+  __attribute__ ((cleanup (claim_release))) claim c;
 
-  if (text == NULL || claims_open (&dfd, &lfd, err) < 0)
+  if (claim_load (&c, first, root, owner, err) < 0)
     return -1;
-  snprintf (name, sizeof name, "%u", first);
-  if (sb_read_file_at (dfd, name, CLAIM_MAX, &held, NULL, NULL) == 0)
+  if (c.held != NULL)
     {
-      if (strcmp (held, text) == 0)
+      if (strcmp (c.held, c.text) == 0)
         return 0;
-      if (claim_live (held))
+      if (claim_live (c.held))
         return 1;
-      if (unlinkat (dfd, name, 0) < 0)
-        return sb_error (err, errno, "remove the stale claim `%s/%s`", claims_dir (), name);
+      if (unlinkat (c.dfd, c.name, 0) < 0)
+        return sb_error (err, errno, "remove the stale claim `%s/%s`", claims_dir (), c.name);
     }
-  return claim_write (dfd, name, text, err);
+  return claim_write (c.dfd, c.name, c.text, err);
 }
 
 int
 sb_idclaim_release (uint32_t first, const char *root, const char *owner, sb_err **err)
 {
-  _cleanup_close_ int dfd = -1, lfd = -1;
-  _cleanup_free_ char *text = claim_text (root, owner, err), *held = NULL;
-  char name[16];
+  __attribute__ ((cleanup (claim_release))) claim c;
 
-  if (text == NULL || claims_open (&dfd, &lfd, err) < 0)
+  if (claim_load (&c, first, root, owner, err) < 0)
     return -1;
-  snprintf (name, sizeof name, "%u", first);
-  if (sb_read_file_at (dfd, name, CLAIM_MAX, &held, NULL, NULL) < 0 || strcmp (held, text) != 0)
+  if (c.held == NULL || strcmp (c.held, c.text) != 0)
     return 0;
-  if (unlinkat (dfd, name, 0) < 0 && errno != ENOENT)
-    return sb_error (err, errno, "remove `%s/%s`", claims_dir (), name);
+  if (unlinkat (c.dfd, c.name, 0) < 0 && errno != ENOENT)
+    return sb_error (err, errno, "remove `%s/%s`", claims_dir (), c.name);
   return 0;
 }
 
