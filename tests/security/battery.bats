@@ -7,10 +7,14 @@
 # tree, mounts, cgroup files, keyrings, the binaries, sentinel processes).
 #
 # One variable picks the isolation mode: ISOLATION=userns (default) or any
-# mode `sudobox create --isolation` accepts.
+# mode `sudobox create --isolation` accepts.  `make test` runs it once per
+# mode through links named battery-MODE.bats, whose name sets the default.
 
 SB_TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 : "${BUILD:=$SB_TOP/build}"
+mode_from_name=$(basename "$BATS_TEST_FILENAME" .bats)
+mode_from_name=${mode_from_name#battery}
+: "${ISOLATION:=${mode_from_name#-}}"
 : "${ISOLATION:=userns}"
 SUDOBOX=$BUILD/src/sudobox/sudobox
 # A sanitizer build does not make the static escape program: take the
