@@ -58,6 +58,12 @@ int sb_ws_run_rm (sb_mgr *m, const char *name, const char *image, sb_wsconfig *c
    session's environment.  */
 int sb_ws_resolve_user (FILE *passwd, const char *user, const sb_wsconfig *cfg, uid_t *uid, gid_t *gid,
                         char **home, char **name, sb_err **err);
+/* A file of a root the workspace controls (its running root or its
+   image) for this host process to read: resolved inside that root (no
+   symlink leaves it), and only a regular file of at most 4 MiB, so that a
+   link to a host file, a FIFO, /dev/zero or a huge file can neither leak,
+   hang nor balloon it.  NULL when absent or refused.  */
+FILE *sb_ws_open_root_file (int rootfd, const char *path);
 char **sb_ws_session_env (const sb_ws_exec_opts *o, const sb_wsconfig *cfg, const char *home,
                           const char *user);
 /* Writes DIR/bundle/config.json of a workspace (process NULL: idle init).  */

@@ -34,12 +34,12 @@ typedef struct foreground
 } foreground;
 
 /* The user as the new workspace will see it: its upper layer is empty, so
-   the image's /etc/passwd, opened without leaving the image's root.  */
+   the image's /etc/passwd.  */
 static int
 image_user (foreground *fg, const sb_ws_rec *ws, const char *user, uid_t *uid, gid_t *gid, char **home,
             char **name, sb_err **err)
 {
-  _cleanup_close_ int root = -1, fd = -1;
+  _cleanup_close_ int root = -1;
   _cleanup_fclose_ FILE *f = NULL;
   _cleanup_free_ char *rootfs = NULL;
   sb_image_rec *img = NULL;
@@ -52,9 +52,7 @@ image_user (foreground *fg, const sb_ws_rec *ws, const char *user, uid_t *uid, g
   root = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0)
     return sb_error (err, errno, "open `%s`", rootfs);
-  fd = sb_open_in_root (root, "etc/passwd", O_RDONLY | O_CLOEXEC, 0, NULL);
-  if (fd >= 0)
-    f = fdopen (sb_steal_fd (&fd), "re");
+  f = sb_ws_open_root_file (root, "etc/passwd");
   return sb_ws_resolve_user (f, user, fg->cfg, uid, gid, home, name, err);
 }
 

@@ -52,23 +52,38 @@ sb_ws_resolve_user (FILE *passwd, const char *user, const sb_wsconfig *cfg, uid_
   return 0;
 }
 
-/* As the running workspace sees it: through its init's root.  Root inside
-   controls that file, and this process runs on the host: only a regular
-   file of at most 4 MiB is read, so a FIFO, a link to /dev/zero or a huge
-   file can neither hang nor balloon it (tests/security/battery.bats).  */
+FILE *
+sb_ws_open_root_file (int rootfd, const char *path)
+{
+  _cleanup_close_ int fd
+      = sb_open_in_root (rootfd, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0, NULL);
+  _cleanup_free_ char *text = NULL;
+  size_t len = 0;
+  struct stat st;
+  FILE *f;
+
+  if (fd < 0 || fstat (fd, &st) < 0 || !S_ISREG (st.st_mode)
+      || sb_read_fd (fd, 4 << 20, &text, &len, NULL) < 0 || len == 0)
+    return NULL;
+  /* A buffer of its own, freed by fclose.  */
+  f = fmemopen (NULL, len, "w+");
+  if (f != NULL && (fwrite (text, 1, len, f) != len || fseek (f, 0, SEEK_SET) < 0))
+    {
+      fclose (f);
+      return NULL;
+    }
+  return f;
+}
+
+/* As the running workspace sees it: inside its init's root.  */
 static int
 resolve_user (pid_t init, const char *user, const sb_wsconfig *cfg, uid_t *uid, gid_t *gid, char **home,
               char **name, sb_err **err)
 {
-  _cleanup_free_ char *path = sb_xasprintf ("/proc/%d/root/etc/passwd", init);
-  _cleanup_close_ int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-  _cleanup_free_ char *text = NULL;
-  size_t len = 0;
-  struct stat st;
+  _cleanup_free_ char *path = sb_xasprintf ("/proc/%d/root", init);
+  _cleanup_close_ int root = open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  _cleanup_fclose_ FILE *f = root >= 0 ? sb_ws_open_root_file (root, "etc/passwd") : NULL;
 
-  if (fd >= 0 && fstat (fd, &st) == 0 && S_ISREG (st.st_mode))
-    sb_read_fd (fd, 4 << 20, &text, &len, NULL);
-  _cleanup_fclose_ FILE *f = text != NULL && len > 0 ? fmemopen (text, len, "r") : NULL;
   return sb_ws_resolve_user (f, user, cfg, uid, gid, home, name, err);
 }
 

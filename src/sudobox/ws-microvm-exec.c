@@ -41,10 +41,9 @@ split (char *line, char **f, int n)
 }
 
 static void
-add_groups (const char *rootfs, vm_user *u)
+add_groups (int rootfd, vm_user *u)
 {
-  _cleanup_free_ char *path = sb_xasprintf ("%s/etc/group", rootfs);
-  _cleanup_fclose_ FILE *f = fopen (path, "re");
+  _cleanup_fclose_ FILE *f = sb_ws_open_root_file (rootfd, "etc/group");
   _cleanup_free_ char *line = NULL;
   size_t cap = 0;
 
@@ -62,11 +61,13 @@ add_groups (const char *rootfs, vm_user *u)
     }
 }
 
+/* From the image's files, read as a root of their own (an image's
+   symlinks must not lead this host process to the host's files).  */
 static int
 resolve_user (const char *rootfs, const char *want, vm_user *u, sb_err **err)
 {
-  _cleanup_free_ char *path = sb_xasprintf ("%s/etc/passwd", rootfs);
-  _cleanup_fclose_ FILE *f = fopen (path, "re");
+  _cleanup_close_ int rootfd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  _cleanup_fclose_ FILE *f = rootfd >= 0 ? sb_ws_open_root_file (rootfd, "etc/passwd") : NULL;
   _cleanup_free_ char *line = NULL;
   size_t cap = 0;
   int64_t n = -1;
@@ -82,7 +83,7 @@ resolve_user (const char *rootfs, const char *want, vm_user *u, sb_err **err)
                       .name = sb_xstrdup (fl[0]),
                       .home = sb_xstrdup (fl[5][0] ? fl[5] : "/"),
                       .shell = sb_xstrdup (fl[6][0] ? fl[6] : "/bin/sh") };
-      add_groups (rootfs, u);
+      add_groups (rootfd, u);
       return 0;
     }
   if (n < 0 || n > 0xfffffffe)

@@ -365,6 +365,16 @@ sys.exit(r.returncode)' "$SUDOBOX" --root "$WSROOT/state" exec --user 0 passwd -
         [ $(($(date +%s) - start)) -lt 10 ]
         sb exec --user 0 passwd -- sh -c 'rm -f /etc/passwd; mv /etc/passwd.real /etc/passwd'
     done
+    # A symlink to a host-only file is resolved inside the workspace's root:
+    # the host's file neither answers --user nor sets HOME.
+    echo "hostonly:x:0:0::/battery-leak:/bin/sh" >"$WSROOT/hostpw"
+    sb exec passwd -- sudo -n sh -c "mv -f /etc/passwd /etc/passwd.real; ln -s $WSROOT/hostpw /etc/passwd"
+    run sb exec --user hostonly passwd -- sh -c 'echo "HOME=$HOME"'
+    echo "symlink to a host file: status $status: $output"
+    [ "$status" -ne 0 ]
+    [[ "$output" != *battery-leak* ]]
+    sb exec --user 0 passwd -- sh -c 'rm -f /etc/passwd; mv /etc/passwd.real /etc/passwd'
+    rm -f "$WSROOT/hostpw"
     check_host
 }
 
