@@ -412,6 +412,10 @@ mounts_body (int rep, const fixture *fx, void *arg)
   report (rep, r == 0, "sb_mounts_enter_root: %s", err ? err->msg : "ok");
   if (r < 0)
     return;
+  r = sb_mounts_restrict (&ctx, &err);
+  report (rep, r == 0, "sb_mounts_restrict: %s", err ? err->msg : "ok");
+  if (r < 0)
+    return;
   check_common (rep, fx);
   uptime = slurp ("/proc/uptime");
   report (rep, uptime && strcmp (uptime, "hello") == 0, "an lxcfs-style bind over /proc/uptime is allowed");
