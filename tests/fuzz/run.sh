@@ -1,6 +1,6 @@
 #!/bin/bash
 # Builds every libFuzzer target with clang and runs each for a bounded time.
-#   tests/fuzz/run.sh [SECONDS-PER-TARGET]
+#   tests/fuzz/run.sh [SECONDS-PER-TARGET]   (FUZZ_TARGETS="fuzz_agent ...": only those)
 # New corpus entries go to a scratch copy; a crash is kept in
 # tests/fuzz/regressions/TARGET/ so it becomes a regression input.
 set -euo pipefail
@@ -24,7 +24,8 @@ declare -A flags=(
     [fuzz_cli]="-Isrc/sudobox -Isrc/runc $(pkg-config --cflags --libs json-c sqlite3 libseccomp libcap) -lm"
 )
 cd "$top"
-for target in "${!sources[@]}"; do
+for target in ${FUZZ_TARGETS:-${!sources[@]}}; do
+    [ -n "${sources[$target]+set}" ] || { echo "tests/fuzz/run.sh: unknown target $target" >&2; exit 2; }
     # shellcheck disable=SC2086
     # -fno-sanitize-recover: undefined behaviour is a finding, not a warning.
     clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE -Isrc/libsudobox \
