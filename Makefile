@@ -65,7 +65,7 @@ uninstall:
 	ninja -C $(BUILD) uninstall
 
 format:
-	clang-format -i src/*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
+	clang-format -i src/*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c tests/security/*.[ch]
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

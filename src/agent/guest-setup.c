@@ -139,26 +139,29 @@ link_up (int sock, const char *ifname)
     agent_log ("%s: up: %s", ifname, strerror (errno));
 }
 
-/* QEMU's user-mode network: the guest is 10.0.2.15/24, the gateway
-   10.0.2.2, DNS 10.0.2.3 (written into the workspace's resolv.conf).  */
-static void
-network_up (void)
+/* The NIC of published ports is told by its MAC (SB_AGENT_PUBLISH_MAC_LAST),
+   not by probe order.  */
+static bool
+is_publish_nic (int sock, const char *ifname)
 {
-  int sock = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  struct ifreq ifr = { 0 };
+
+  snprintf (ifr.ifr_name, IFNAMSIZ, "%s", ifname);
+  return ioctl (sock, SIOCGIFHWADDR, &ifr) == 0
+         && (uint8_t)ifr.ifr_hwaddr.sa_data[5] == SB_AGENT_PUBLISH_MAC_LAST;
+}
+
+/* The network NIC: the guest is 10.0.2.15/24, the gateway 10.0.2.2, DNS
+   10.0.2.3 (written into the workspace's resolv.conf).  */
+static void
+default_nic_up (int sock, const char *ifname)
+{
   struct rtentry rt = { 0 };
   struct sockaddr_in *gw = (struct sockaddr_in *)&rt.rt_gateway;
 
-  if (sock < 0)
-    return;
-  link_up (sock, "lo");
-  if (if_nametoindex ("eth0") == 0)
-    {
-      close (sock);
-      return;
-    }
-  set_addr (sock, "eth0", SIOCSIFADDR, "10.0.2.15");
-  set_addr (sock, "eth0", SIOCSIFNETMASK, "255.255.255.0");
-  link_up (sock, "eth0");
+  set_addr (sock, ifname, SIOCSIFADDR, "10.0.2.15");
+  set_addr (sock, ifname, SIOCSIFNETMASK, "255.255.255.0");
+  link_up (sock, ifname);
   ((struct sockaddr_in *)&rt.rt_dst)->sin_family = AF_INET;
   ((struct sockaddr_in *)&rt.rt_genmask)->sin_family = AF_INET;
   gw->sin_family = AF_INET;
@@ -166,6 +169,31 @@ network_up (void)
   rt.rt_flags = RTF_UP | RTF_GATEWAY;
   if (ioctl (sock, SIOCADDRT, &rt) < 0)
     agent_log ("default route: %s", strerror (errno));
+}
+
+/* Two NICs when the VM has a network: the network one and the one
+   published ports come in through (its own subnet, no route).  */
+static void
+network_up (void)
+{
+  int sock = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+  if (sock < 0)
+    return;
+  link_up (sock, "lo");
+  for (const char *const *n = (const char *const[]){ "eth0", "eth1", NULL }; *n; n++)
+    {
+      if (if_nametoindex (*n) == 0)
+        continue;
+      if (is_publish_nic (sock, *n))
+        {
+          set_addr (sock, *n, SIOCSIFADDR, SB_AGENT_PUBLISH_GUEST);
+          set_addr (sock, *n, SIOCSIFNETMASK, "255.255.255.0");
+          link_up (sock, *n);
+        }
+      else
+        default_nic_up (sock, *n);
+    }
   close (sock);
 }
 

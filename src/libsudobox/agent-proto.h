@@ -20,6 +20,14 @@
 #define SB_AGENT_MAX_ARGS 4096u
 #define SB_AGENT_MAX_GROUPS 64u
 
+/* The NIC that published ports come in through (QEMU slirp with
+   restrict=on: the guest cannot reach the host through it) is told apart
+   by the last byte of its MAC; the guest's address on it.  */
+#define SB_AGENT_PUBLISH_MAC "52:54:00:12:34:57"
+#define SB_AGENT_PUBLISH_MAC_LAST 0x57
+#define SB_AGENT_PUBLISH_NET "10.0.3.0/24"
+#define SB_AGENT_PUBLISH_GUEST "10.0.3.15"
+
 typedef enum sb_agent_type
 {
   SB_AGENT_PING = 1, /* h->g, any payload, answered by PONG with the same payload */

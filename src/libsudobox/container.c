@@ -23,6 +23,7 @@
 #include "idrange.h"
 #include "init.h"
 #include "isolation.h"
+#include "microvm-oci.h"
 #include "log.h"
 #include "namespaces.h"
 #include "process.h"
@@ -133,6 +134,8 @@ creation_undo (creation *c)
     }
   if (c->cg)
     sb_cgroup_destroy (c->cg, NULL);
+  if (c->state_made)
+    sb_isolation_teardown (c->state_dir, NULL);
   if (c->range_taken)
     sb_idrange_free (c->o->root, c->o->id, NULL);
   if (c->state_made)
@@ -245,12 +248,11 @@ validate (creation *c, sb_err **err)
 
   if (spec->process == NULL)
     return sb_error (err, 0, "process: required to create a container");
-  if (sb_spec_isolation (spec, &c->isolation, err) < 0)
-    return -1;
-  /* The runtime's --isolation (a RuntimeClass handler) when the spec does
-     not choose.  */
-  if (c->o->isolation && sb_spec_annotation (spec, SB_ANNOT_ISOLATION) == NULL
-      && sb_isolation_parse ("--isolation", c->o->isolation, &c->isolation, err) < 0)
+  /* The runtime's --isolation wins over the spec's annotation: it is a
+     RuntimeClass handler, the administrator's choice, which a pod author
+     must not be able to change.  */
+  if (c->o->isolation ? sb_isolation_parse ("--isolation", c->o->isolation, &c->isolation, err) < 0
+                      : sb_spec_isolation (spec, &c->isolation, err) < 0)
     return -1;
   c->iso = sb_isolation_ops_get (c->isolation, err);
   if (c->iso == NULL || (c->iso->prepare && c->iso->prepare (c->spec, c->o, err) < 0))
@@ -264,19 +266,26 @@ validate (creation *c, sb_err **err)
   if (sb_exec_plan_init (&c->plan, spec->process, spec->linux.seccomp, err) < 0)
     return -1;
   c->plan.preserve_fds = c->o->preserve_fds;
-  /* Connected here, as host root: the container cannot reach host paths.  */
-  if (spec->linux.seccomp && spec->linux.seccomp->listener_path)
-    {
-      c->plan.seccomp_listener = sb_unix_connect (spec->linux.seccomp->listener_path, err);
-      if (c->plan.seccomp_listener < 0)
-        return sb_error_wrap (err, "linux.seccomp.listenerPath");
-    }
   c->plan.personality_domain = spec->linux.has_personality ? spec->linux.personality_domain : NULL;
   if (sb_cgroup_detect (&c->cg_mode, err) < 0)
     return -1;
   if (spec->linux.resources && sb_cgroup_validate (spec->linux.resources, c->cg_mode, err) < 0)
     return -1;
   return resolve_rootfs (c, err);
+}
+
+/* Connected by the runtime, as host root (the container cannot reach host
+   paths), once the isolation mode has started what may be listening; the
+   init inherits the connection.  */
+static int
+connect_listener (creation *c, sb_err **err)
+{
+  const sb_seccomp *s = c->spec->linux.seccomp;
+
+  if (s == NULL || s->listener_path == NULL)
+    return 0;
+  c->plan.seccomp_listener = sb_unix_connect (s->listener_path, err);
+  return c->plan.seccomp_listener < 0 ? sb_error_wrap (err, "linux.seccomp.listenerPath") : 0;
 }
 
 static char *
@@ -620,6 +629,8 @@ drive_direct (creation *c, sb_err **err)
     return -1;
   if (sb_sync_send (c->sync, SB_SYNC_GO, 0, -1, NULL) < 0)
     return sb_error (err, errno, "sync");
+  if (c->o->on_namespaces && c->o->on_namespaces (c->init, c->o->on_created_arg, err) < 0)
+    return -1;
   return drive_created (c, err);
 }
 
@@ -646,6 +657,8 @@ drive_staged (creation *c, sb_err **err)
   c->init = m.value;
   waitpid (c->stage1, NULL, 0);
   c->stage1 = 0;
+  if (c->o->on_namespaces && c->o->on_namespaces (c->init, c->o->on_created_arg, err) < 0)
+    return -1;
   return drive_created (c, err);
 }
 
@@ -692,13 +705,31 @@ drive_init (creation *c, sb_err **err)
   return c->direct ? drive_direct (c, err) : drive_staged (c, err);
 }
 
+/* The isolation mode's directory for the init, absolute: the init looks it
+   up after the runtime changed to the bundle directory.  */
+static int
+iso_init_dir (creation *c, char **out, sb_err **err)
+{
+  char real[PATH_MAX];
+
+  if (c->iso->init_dir == NULL)
+    return 0;
+  if (realpath (c->state_dir, real) == NULL)
+    return sb_error (err, errno, "`%s`", c->state_dir);
+  *out = sb_xasprintf ("%s/%s", real, c->iso->init_dir);
+  return 0;
+}
+
 static int
 spawn_init (creation *c, sb_err **err)
 {
   int sv[2];
   _cleanup_free_ char *sock = sb_xasprintf ("%s/%s", c->state_dir, SB_STATE_START_SOCKET);
+  _cleanup_free_ char *iso_dir = NULL;
   sb_init_ctx ctx;
 
+  if (iso_init_dir (c, &iso_dir, err) < 0)
+    return -1;
   c->listen_fd = sb_unix_listen (sock, err);
   if (c->listen_fd < 0)
     return -1;
@@ -713,6 +744,8 @@ spawn_init (creation *c, sb_err **err)
                        .userns = c->userns_new || c->spec->linux.namespaces[SB_NS_USER].present,
                        .plan = &c->plan,
                        .iso = c->iso,
+                       .iso_dir = iso_dir,
+                       .iso_dirfd = -1,
                        .sync = sv[1],
                        .listen_fd = c->listen_fd,
                        .cgroup_path = sb_cgroup_path (c->cg),
@@ -808,10 +841,13 @@ do_create (creation *c, sb_err **err)
   if (sb_cgroup_create (c->o->id, c->spec->linux.cgroups_path, res, &c->cg, err) < 0)
     return -1;
   if (c->iso->cgroup_created
-      && c->iso->cgroup_created (
-             c->cg, root_host_id (c, c->spec->linux.uid_mappings, c->spec->linux.n_uid_mappings),
-             root_host_id (c, c->spec->linux.gid_mappings, c->spec->linux.n_gid_mappings), err)
+      && c->iso->cgroup_created (c->cg, c->state_dir,
+                                 root_host_id (c, c->spec->linux.uid_mappings, c->spec->linux.n_uid_mappings),
+                                 root_host_id (c, c->spec->linux.gid_mappings, c->spec->linux.n_gid_mappings),
+                                 err)
              < 0)
+    return -1;
+  if (connect_listener (c, err) < 0)
     return -1;
   /* Recorded at once, so that if this runtime is killed from here on, a
      delete finds what to remove (the cgroup, the id range).  */
@@ -836,6 +872,8 @@ sb_container_create (const sb_create_opts *o, sb_err **err)
   creation c;
   int ret;
 
+  if (sb_microvm_oci_claims (o))
+    return sb_microvm_oci_create (o, err);
   creation_init (&c, o);
   ret = do_create (&c, err);
   if (ret < 0)
@@ -890,6 +928,8 @@ release_init (const char *root, sb_state *st, sb_err **err)
 int
 sb_container_start (const char *root, const char *id, sb_err **err)
 {
+  if (sb_microvm_oci_is (root, id))
+    return sb_microvm_oci_start (root, id, err);
   _cleanup_close_ int lock = sb_state_lock (root, id, err);
   _cleanup_state_ sb_state *st = NULL;
   sb_status status;
@@ -970,6 +1010,8 @@ sb_container_run (const sb_create_opts *o, bool detach, int *exit_code, sb_err *
   creation c;
   int ret;
 
+  if (sb_microvm_oci_claims (o))
+    return sb_microvm_oci_run (o, detach, exit_code, err);
   creation_init (&c, o);
   c.keep_console = !detach && o->console_socket == NULL;
   *exit_code = 0;

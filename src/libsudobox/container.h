@@ -51,11 +51,16 @@ typedef struct sb_create_opts
   int preserve_fds;
   bool no_pivot;
   bool no_new_keyring;
-  const char *isolation; /* used when the spec has no SB_ANNOT_ISOLATION, or NULL */
+  const char *isolation; /* wins over the spec's SB_ANNOT_ISOLATION (a RuntimeClass handler), or NULL */
   /* sb_container_run only: called once the container is created and before
      it starts (its namespaces exist, its process has not run), e.g. to
      attach a network helper.  A failure deletes the container.  */
   int (*on_created) (pid_t init, void *arg, sb_err **err);
+  /* Also sb_container_run only, earlier: once the init's namespaces exist
+     and its user namespace has its maps, while its rootfs is still being
+     built; must not wait on the container (start a helper, do not wait for
+     it).  A failure fails the create.  */
+  int (*on_namespaces) (pid_t init, void *arg, sb_err **err);
   void *on_created_arg;
 } sb_create_opts;
 

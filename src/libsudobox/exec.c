@@ -17,6 +17,8 @@
 
 #include "cgroup.h"
 #include "console.h"
+#include "isolation.h"
+#include "microvm-oci.h"
 #include "process.h"
 #include "selfexe.h"
 #include "sync.h"
@@ -103,8 +105,10 @@ ns_flags_to_join (pid_t pid)
 typedef struct exec_job
 {
   const sb_exec_opts *o;
+  sb_spec *spec; /* as recorded, with what the isolation mode adds */
   sb_process *proc;
   sb_exec_plan plan;
+  char *state_json; /* sent to the seccomp listener */
   sb_cgroup *cg;
   int init_pidfd;
   pid_t init_pid;
@@ -178,11 +182,48 @@ exec_stage1 (exec_job *j)
   _exit (0);
 }
 
+/* What the container's isolation mode adds to a new process (system:
+   sysinfo answered by its /proc server).  */
+static int
+isolation_prepare (const exec_job *j, const sb_state *st, sb_err **err)
+{
+  _cleanup_free_ char *dir = NULL;
+  const sb_isolation_ops *iso;
+  sb_isolation mode;
+
+  if (st->isolation == NULL)
+    return 0;
+  if (sb_isolation_parse ("the recorded isolation", st->isolation, &mode, err) < 0
+      || (iso = sb_isolation_ops_get (mode, err)) == NULL)
+    return -1;
+  if (iso->exec_prepare == NULL)
+    return 0;
+  dir = sb_xasprintf ("%s/%s", j->o->root, j->o->id);
+  return iso->exec_prepare (j->spec, dir, err);
+}
+
+/* Connected here, as host root, like create does: the process sends its
+   seccomp listener fd with the container's state.  */
+static int
+connect_listener (exec_job *j, const sb_state *st, sb_status status, sb_err **err)
+{
+  const sb_seccomp *s = j->spec->linux.seccomp;
+
+  if (s == NULL || s->listener_path == NULL)
+    return 0;
+  j->plan.seccomp_listener = sb_unix_connect (s->listener_path, err);
+  if (j->plan.seccomp_listener < 0)
+    return sb_error_wrap (err, "linux.seccomp.listenerPath");
+  j->state_json = sb_state_to_oci_json (st, status);
+  j->plan.state_json = j->state_json;
+  return 0;
+}
+
 static int
 open_init (exec_job *j, sb_err **err)
 {
   _cleanup_state_ sb_state *st = NULL;
-  _cleanup_spec_ sb_spec *spec = NULL;
+  sb_spec *spec;
   sb_status status;
   uint64_t start;
 
@@ -190,15 +231,18 @@ open_init (exec_job *j, sb_err **err)
     return -1;
   if (status != SB_STATUS_RUNNING && status != SB_STATUS_CREATED)
     return sb_error (err, 0, "cannot exec in container \"%s\": it is %s", j->o->id, sb_status_name (status));
-  if (sb_spec_parse (st->config_json, strlen (st->config_json), &spec, err) < 0)
+  if (sb_spec_parse (st->config_json, strlen (st->config_json), &j->spec, err) < 0
+      || isolation_prepare (j, st, err) < 0)
     return -1;
+  spec = j->spec;
   if (sb_spec_needs_sealed_runtime (spec) && sb_selfexe_ensure_sealed (NULL, err) < 0)
     return -1;
   if (build_process (j->o, spec, &j->proc, err) < 0)
     return -1;
   if (j->proc->terminal && j->o->detach && j->o->console_socket == NULL)
     return sb_error (err, 0, "exec -t -d needs a --console-socket");
-  if (sb_exec_plan_init (&j->plan, j->proc, spec->linux.seccomp, err) < 0)
+  if (sb_exec_plan_init (&j->plan, j->proc, spec->linux.seccomp, err) < 0
+      || connect_listener (j, st, status, err) < 0)
     return -1;
   j->plan.preserve_fds = j->o->preserve_fds;
   if (st->cgroup_path && sb_cgroup_load (st->cgroup_path, &j->cg, err) < 0)
@@ -301,9 +345,11 @@ run_exec (exec_job *j, int *exit_code, sb_err **err)
 int
 sb_container_exec (const sb_exec_opts *o, int *exit_code, sb_err **err)
 {
-  exec_job j = { .o = o, .init_pidfd = -1, .sync = { -1, -1 } };
+  exec_job j = { .o = o, .init_pidfd = -1, .sync = { -1, -1 }, .plan = { .seccomp_listener = -1 } };
   int ret;
 
+  if (sb_microvm_oci_is (o->root, o->id))
+    return sb_microvm_oci_exec (o, exit_code, err);
   *exit_code = 0;
   ret = open_init (&j, err);
   if (ret == 0)
@@ -312,8 +358,12 @@ sb_container_exec (const sb_exec_opts *o, int *exit_code, sb_err **err)
     close (j.sync[0]);
   if (j.init_pidfd >= 0)
     close (j.init_pidfd);
+  if (j.plan.seccomp_listener >= 0)
+    close (j.plan.seccomp_listener);
   sb_exec_plan_release (&j.plan);
   sb_process_free (j.proc);
+  sb_spec_free (j.spec);
+  free (j.state_json);
   if (j.cg)
     sb_cgroup_free (j.cg);
   return ret;

@@ -225,6 +225,11 @@ build_container (sb_init_ctx *ctx, char **state_json, sb_err **err)
       close (premounts[i]);
   if (rootfs_fd >= 0)
     close (rootfs_fd);
+  if (ret == 0 && ctx->iso->mounts_built)
+    ret = ctx->iso->mounts_built (ctx->iso_dirfd, mctx.root_mount, err);
+  if (ctx->iso_dirfd >= 0)
+    close (ctx->iso_dirfd);
+  ctx->iso_dirfd = -1;
   if (ret < 0)
     return -1;
   if (sb_sync_send (ctx->sync, SB_SYNC_HOOKS, 0, -1, NULL) < 0)
@@ -237,13 +242,9 @@ build_container (sb_init_ctx *ctx, char **state_json, sb_err **err)
                     spec->n_hooks[SB_HOOK_CREATE_CONTAINER], *state_json, err)
       < 0)
     return -1;
-  if (spec->linux.seccomp && spec->linux.seccomp->listener_path)
-    {
-      ctx->plan->seccomp_listener = sb_unix_connect (spec->linux.seccomp->listener_path, err);
-      if (ctx->plan->seccomp_listener < 0)
-        return -1;
-      ctx->plan->state_json = *state_json;
-    }
+  /* The runtime connected to the seccomp listener: the container's root
+     could not reach it (a host path, below directories closed to it).  */
+  ctx->plan->state_json = *state_json;
   if (sb_mounts_enter_root (&mctx, err) < 0)
     return -1;
   if (spec->process->terminal && setup_console (ctx, err) < 0)
@@ -306,7 +307,8 @@ stage2 (sb_init_ctx *ctx)
 
 /* The runtime's fd of the rootfs belongs to the host's mount namespace;
    mounts need it in ours.  Still host uid 0 (before become_root), so the
-   root-owned 0700 directories above the rootfs can be searched.  */
+   root-owned 0700 directories above the rootfs (and the state directory,
+   for the isolation mode's directory) can be searched.  */
 static int
 reopen_rootfs (sb_init_ctx *ctx, sb_err **err)
 {
@@ -315,6 +317,11 @@ reopen_rootfs (sb_init_ctx *ctx, sb_err **err)
     return sb_error (err, errno, "open the rootfs `%s` in the container's mount namespace", ctx->rootfs);
   close (ctx->rootfs_dir);
   ctx->rootfs_dir = fd;
+  if (ctx->iso_dir == NULL)
+    return 0;
+  ctx->iso_dirfd = open (ctx->iso_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (ctx->iso_dirfd < 0)
+    return sb_error (err, errno, "open `%s` in the container's mount namespace", ctx->iso_dir);
   return 0;
 }
 

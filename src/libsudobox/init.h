@@ -23,9 +23,11 @@ typedef struct sb_init_ctx
   bool userns;        /* the container runs in a user namespace */
   sb_exec_plan *plan;
   const sb_isolation_ops *iso; /* what the isolation mode adds */
-  int sync;                /* the child's end of the sync socketpair */
-  int listen_fd;           /* start.sock, accepted once by `start` */
-  const char *cgroup_path; /* for cgroup mounts */
+  const char *iso_dir;         /* absolute path of iso->init_dir, or NULL */
+  int iso_dirfd;               /* iso_dir, opened by the init in its mount namespace */
+  int sync;                    /* the child's end of the sync socketpair */
+  int listen_fd;               /* start.sock, accepted once by `start` */
+  const char *cgroup_path;     /* for cgroup mounts */
   bool cgroup_unified;
 } sb_init_ctx;
 

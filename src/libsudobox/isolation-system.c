@@ -22,6 +22,11 @@
      mount_setattr, fsmount), with no supervisor process to keep alive and
      no race between checking the arguments and the syscall.  Fresh mounts
      made inside stay free, which is what nested runtimes need.
+   - A /proc that tells the truth: the workspace's own sudobox-procfs
+     server (procfs.h) is started once the cgroup exists, its files are
+     bound over /proc and /sys before the change of root (and locked with
+     every other mount), sysinfo(2) is answered by it through seccomp user
+     notification, and it is stopped on delete.
    - The namespaces the container created for itself (uts, ipc, network,
      cgroup) are created again from the nested user namespace, so that root
      inside owns them (sethostname, interfaces and routes for nested
@@ -44,6 +49,7 @@
 #include <linux/magic.h>
 #include <sys/wait.h>
 
+#include "procfs.h"
 #include "util.h"
 
 /* Where the unmasked proc and sysfs are kept, under the cover.  */
@@ -64,12 +70,23 @@ strv_has (char *const *v, const char *s)
   return false;
 }
 
+/* sysinfo(2) answered by the workspace's server, which listens below the
+   state directory (it is started in cgroup_created, and the runtime
+   connects to it after that).  */
+static int
+add_sysinfo (sb_spec *spec, const char *state_dir, sb_err **err)
+{
+  _cleanup_free_ char *listener = sb_xasprintf ("%s/%s", state_dir, SB_PROCFS_NOTIFY);
+  return sb_procfs_spec_add_sysinfo (spec, listener, err);
+}
+
 static int
 system_prepare (sb_spec *spec, const sb_create_opts *o, sb_err **err)
 {
   static const char *const kernel_only[] = { "/sys/kernel/debug", "/sys/kernel/tracing" };
   const sb_namespace *user = &spec->linux.namespaces[SB_NS_USER];
   const char *userns = sb_spec_annotation (spec, SB_ANNOT_USERNS);
+  _cleanup_free_ char *state_dir = sb_xasprintf ("%s/%s", o->root, o->id);
 
   if (!user->present && userns && strcmp (userns, "host") == 0)
     return sb_error (err, 0, "isolation \"system\" needs a user namespace: remove the annotation %s=host",
@@ -96,13 +113,24 @@ system_prepare (sb_spec *spec, const sb_create_opts *o, sb_err **err)
   for (size_t i = 0; i < spec->n_mounts; i++)
     if (is_cgroup_mount (&spec->mounts[i]))
       spec->mounts[i].flags &= ~(unsigned long)MS_RDONLY;
-  return 0;
+  return add_sysinfo (spec, state_dir, err);
 }
 
 static int
-system_cgroup_created (sb_cgroup *cg, uid_t root_uid, gid_t root_gid, sb_err **err)
+system_cgroup_created (sb_cgroup *cg, const char *state_dir, uid_t root_uid, gid_t root_gid, sb_err **err)
 {
-  return sb_cgroup_delegate (cg, root_uid, root_gid, err);
+  sb_procfs_opts po = { .state_dir = state_dir,
+                        .cgroup_path = sb_cgroup_path (cg),
+                        .uid = root_uid,
+                        .gid = root_gid,
+                        .start = -1,
+                        .notify = true };
+  pid_t pid;
+
+  if (sb_cgroup_delegate (cg, root_uid, root_gid, err) < 0)
+    return -1;
+  return sb_procfs_start (&po, &pid, err) < 0 ? sb_error_wrap (err, "isolation \"system\": the /proc server")
+                                              : 0;
 }
 
 /* The unmasked proc and sysfs under HIDDEN_DIR.  cover_hidden later puts
@@ -352,6 +380,10 @@ system_seal (const sb_spec *spec, const sb_isolation_step *configure, const sb_i
 
 const sb_isolation_ops sb_isolation_system_ops = {
   .prepare = system_prepare,
+  .exec_prepare = add_sysinfo,
   .cgroup_created = system_cgroup_created,
+  .init_dir = SB_PROCFS_DIR,
+  .mounts_built = sb_procfs_bind,
   .seal = system_seal,
+  .teardown = sb_procfs_stop,
 };

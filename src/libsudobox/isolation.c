@@ -18,3 +18,14 @@ sb_isolation_ops_get (sb_isolation mode, sb_err **err)
             sb_isolation_name (mode));
   return NULL;
 }
+
+int
+sb_isolation_teardown (const char *state_dir, sb_err **err)
+{
+  static const sb_isolation_ops *const all[] = { &userns_ops, &sb_isolation_system_ops };
+
+  for (size_t i = 0; i < sizeof (all) / sizeof (all[0]); i++)
+    if (all[i]->teardown && all[i]->teardown (state_dir, err) < 0)
+      return -1;
+  return 0;
+}

@@ -13,6 +13,8 @@
 #include "cgroup.h"
 #include "hooks.h"
 #include "idrange.h"
+#include "isolation.h"
+#include "microvm-oci.h"
 #include "log.h"
 #include "util.h"
 
@@ -99,6 +101,8 @@ init_owns_pidns (const sb_state *st)
 int
 sb_container_kill (const char *root, const char *id, int sig, bool all, sb_err **err)
 {
+  if (sb_microvm_oci_is (root, id))
+    return sb_microvm_oci_kill (root, id, sig, err);
   _cleanup_close_ int lock = sb_state_lock (root, id, err);
   _cleanup_state_ sb_state *st = NULL;
   sb_status status;
@@ -151,20 +155,34 @@ run_poststop (const sb_state *st)
     sb_warn ("%s", err->msg);
 }
 
+/* What the isolation mode started, then the state directory.  */
+static int
+remove_state (const char *root, const char *id, sb_err **err)
+{
+  _cleanup_free_ char *dir = sb_xasprintf ("%s/%s", root, id);
+
+  if (sb_isolation_teardown (dir, err) < 0)
+    return -1;
+  return sb_state_remove (root, id, err);
+}
+
 /* A runtime killed before it wrote any state leaves only the directory
-   (and maybe an id range): remove both.  */
+   (and maybe an id range and what the isolation mode started): remove
+   them.  */
 static int
 delete_unrecorded (const char *root, const char *id, sb_err **err)
 {
   sb_err_free (err);
   if (sb_idrange_free (root, id, err) < 0)
     return -1;
-  return sb_state_remove (root, id, err);
+  return remove_state (root, id, err);
 }
 
 int
 sb_container_delete (const char *root, const char *id, bool force, sb_err **err)
 {
+  if (sb_microvm_oci_is (root, id))
+    return sb_microvm_oci_delete (root, id, force, err);
   _cleanup_close_ int lock = sb_state_lock (root, id, err);
   _cleanup_state_ sb_state *st = NULL;
   sb_status status;
@@ -191,7 +209,7 @@ sb_container_delete (const char *root, const char *id, bool force, sb_err **err)
   run_poststop (st);
   if (st->userns_auto && sb_idrange_free (root, id, err) < 0)
     return -1;
-  return sb_state_remove (root, id, err);
+  return remove_state (root, id, err);
 }
 
 int

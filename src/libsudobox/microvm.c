@@ -76,43 +76,46 @@ add_disk (char ***v, const char *node, int set, int fd_ro, int fd_rw, const char
   addf (v, "virtio-blk-device,drive=%s", node);
 }
 
-/* The user-mode network.  The guest is 10.0.2.15/24 behind 10.0.2.2 with
-   DNS at 10.0.2.3 either way.  Without published ports it is passt on
+/* The user-mode network, two NICs.  The first is the network: the guest
+   is 10.0.2.15/24 behind 10.0.2.2 with DNS at 10.0.2.3, served by passt on
    the other end of a socket of QEMU's, as the same uid, with the host's
    loopback not mapped into the guest (--no-map-gw): the workspace reaches
    the network, not the host's local services.  passt exits when QEMU
-   closes its end.  With published ports it is QEMU's own slirp and its
-   hostfwd (this passt, 2023-03, does not deliver inbound connections to a
-   guest it has not heard from); as with userns workspaces (slirp4netns),
-   the host's loopback is then reachable at 10.0.2.2.  */
+   closes its end.  The second carries published ports only: QEMU's slirp
+   with restrict=on (the guest cannot open connections through it, to the
+   host or anywhere) and a hostfwd per port to the guest's address on it.
+   (This passt, 2023-03, exits on its first inbound connection, so its own
+   port forwarding cannot serve.)  Both NICs exist whether ports are
+   published or not: a snapshot restores onto the same devices.  */
 static bool
 uses_passt (const sb_microvm_cfg *c)
 {
-  return c->network && c->n_fwd == 0;
+  return c->network;
 }
 
 static void
 add_network (char ***v, const sb_microvm_cfg *c)
 {
-  _cleanup_free_ char *netdev = sb_xstrdup ("user,id=net0,restrict=off");
+  _cleanup_free_ char *netdev = sb_xstrdup ("user,id=net1,restrict=on,net=" SB_AGENT_PUBLISH_NET);
 
   if (!c->network)
     return;
   for (size_t i = 0; i < c->n_fwd; i++)
     {
-      char *n = sb_xasprintf ("%s,hostfwd=%s:%s:%u-:%u", netdev, c->fwd[i].udp ? "udp" : "tcp",
+      char *n = sb_xasprintf ("%s,hostfwd=%s:%s:%u-%s:%u", netdev, c->fwd[i].udp ? "udp" : "tcp",
                               c->fwd[i].host_ip ? c->fwd[i].host_ip : "127.0.0.1", c->fwd[i].host_port,
-                              c->fwd[i].guest_port);
+                              SB_AGENT_PUBLISH_GUEST, c->fwd[i].guest_port);
       free (netdev);
       netdev = n;
     }
   add (v, "-netdev");
-  if (uses_passt (c))
-    addf (v, "stream,id=net0,addr.type=fd,addr.str=%d", FD_NET);
-  else
-    add (v, netdev);
+  addf (v, "stream,id=net0,addr.type=fd,addr.str=%d", FD_NET);
   add (v, "-device");
   add (v, "virtio-net-device,netdev=net0");
+  add (v, "-netdev");
+  add (v, netdev);
+  add (v, "-device");
+  add (v, "virtio-net-device,netdev=net1,mac=" SB_AGENT_PUBLISH_MAC);
 }
 
 static char **

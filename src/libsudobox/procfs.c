@@ -202,12 +202,8 @@ bind_tree (int mntfd, int rootfd, const char *rel, sb_err **err)
 }
 
 int
-sb_procfs_bind (const char *mountpoint, int rootfd, sb_err **err)
+sb_procfs_bind (int mntfd, int rootfd, sb_err **err)
 {
-  _cleanup_close_ int mntfd = open (mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
-
-  if (mntfd < 0)
-    return sb_error (err, errno, "procfs server mount %s", mountpoint);
   for (size_t i = 0; i < sizeof (files) / sizeof (files[0]); i++)
     if (bind_one (mntfd, rootfd, files[i], false, err) < 0)
       return -1;

@@ -41,11 +41,12 @@ int sb_procfs_find_server (char **out, sb_err **err);
    session) and outlives the caller.  */
 int sb_procfs_start (const sb_procfs_opts *o, pid_t *pid, sb_err **err);
 
-/* Bind mounts every file the server at mountpoint serves onto the same path
-   below rootfd (proc/meminfo -> ROOT/proc/meminfo ...), each target
+/* Bind mounts every file the server mounted at mntfd (an fd of the mount
+   point's root, opened in the caller's mount namespace) serves onto the same
+   path below rootfd (proc/meminfo -> ROOT/proc/meminfo ...), each target
    resolved with openat2(RESOLVE_IN_ROOT).  A /proc/sys entry the container
    does not have is skipped; a missing /proc or /sys file is an error.  */
-int sb_procfs_bind (const char *mountpoint, int rootfd, sb_err **err);
+int sb_procfs_bind (int mntfd, int rootfd, sb_err **err);
 
 /* Stops the server recorded in state_dir (SIGTERM, then SIGKILL) and removes
    its mount point; nothing recorded is not an error.  For delete.  */
@@ -55,8 +56,8 @@ int sb_procfs_stop (const char *state_dir, sb_err **err);
    out of any other rule) and linux.seccomp.listenerPath = listener (the
    server's STATE_DIR/procfs-notify.sock); a spec without seccomp gets a
    filter that allows everything else.  Refused when the spec already has a
-   listenerPath of its own.  The runtime connects to the listener early in
-   create (validate): the server must be started before that point.  */
+   listenerPath of its own.  The runtime connects to the listener once the
+   mode's cgroup_created has run (which starts the server).  */
 int sb_procfs_spec_add_sysinfo (sb_spec *spec, const char *listener, sb_err **err);
 
 #endif

@@ -216,14 +216,11 @@ sample (supervisor *s, sb_pfs_source *src, double dt)
 #define SAMPLE_S 5.0
 
 static int
-supervise (supervisor *s, sb_pfs_source *src, int sfd, int pidfd)
+supervise (supervisor *s, sb_pfs_source *src, sb_pfs_notify *nt, int sfd, int pidfd)
 {
-  sb_pfs_notify nt;
   double last_check = now_s (), last_load = last_check;
   int rc = 0;
 
-  if (sb_pfs_notify_open (&nt, s->c->notify_socket, src, s->shared) < 0)
-    return 1;
   sample (s, src, 0);
   for (;;)
     {
@@ -231,14 +228,14 @@ supervise (supervisor *s, sb_pfs_source *src, int sfd, int pidfd)
       struct signalfd_siginfo si;
       double now;
       int n;
-      sb_pfs_notify_pollfds (&nt, p + 2);
+      sb_pfs_notify_pollfds (nt, p + 2);
       n = poll (p, 2 + SB_PFS_NOTIFY_POLLFDS, 1000);
       if (n < 0 && errno != EINTR)
         break;
       if (p[1].revents)
         break; /* the workspace's init exited */
       if (n > 0)
-        sb_pfs_notify_dispatch (&nt, p + 2);
+        sb_pfs_notify_dispatch (nt, p + 2);
       if (p[0].revents && read (sfd, &si, sizeof (si)) == sizeof (si))
         {
           if (si.ssi_signo != SIGCHLD)
@@ -260,7 +257,6 @@ supervise (supervisor *s, sb_pfs_source *src, int sfd, int pidfd)
             last_load = now;
         }
     }
-  sb_pfs_notify_close (&nt);
   return rc;
 }
 
@@ -271,6 +267,7 @@ main (int argc, char **argv)
   sb_pfs_config c;
   sb_pfs_source src;
   supervisor s = { .c = &c };
+  sb_pfs_notify nt;
   sigset_t mask;
   _cleanup_close_ int sfd = -1, pidfd = -1;
   int ready_fd = -1, rc;
@@ -278,8 +275,9 @@ main (int argc, char **argv)
   if (argc == 4 && strcmp (argv[1], "--bind") == 0)
     {
       _cleanup_err_ sb_err *err = NULL;
+      _cleanup_close_ int mnt = open (argv[2], O_PATH | O_DIRECTORY | O_CLOEXEC);
       _cleanup_close_ int root = open (argv[3], O_PATH | O_DIRECTORY | O_CLOEXEC);
-      if (root < 0 || sb_procfs_bind (argv[2], root, &err) < 0)
+      if (mnt < 0 || root < 0 || sb_procfs_bind (mnt, root, &err) < 0)
         {
           fprintf (stderr, "sudobox-procfs: %s\n", err ? err->msg : strerror (errno));
           return 1;
@@ -319,8 +317,10 @@ main (int argc, char **argv)
   s.master_fd = mount_fuse (c.mountpoint);
   if (sfd < 0 || s.master_fd < 0)
     return 1;
-  s.worker = spawn_worker (&c, s.shared, s.master_fd, &s.old_mask);
-  if (s.worker < 0)
+  /* Listening before it says it is ready: the runtime connects next.  */
+  if (sb_pfs_notify_open (&nt, c.notify_socket, &src, s.shared) < 0)
+    rc = 1;
+  else if ((s.worker = spawn_worker (&c, s.shared, s.master_fd, &s.old_mask)) < 0)
     rc = 1;
   else
     {
@@ -329,8 +329,9 @@ main (int argc, char **argv)
           dprintf (ready_fd, "%d\n", getpid ());
           close (ready_fd);
         }
-      rc = supervise (&s, &src, sfd, pidfd);
+      rc = supervise (&s, &src, &nt, sfd, pidfd);
     }
+  sb_pfs_notify_close (&nt);
   if (s.worker > 0)
     {
       kill (s.worker, SIGKILL);

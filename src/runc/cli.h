@@ -12,7 +12,7 @@ typedef struct cli_global
   const char *root;
   bool debug;
   bool systemd_cgroup;
-  const char *isolation; /* --isolation: for specs without the annotation, or NULL */
+  const char *isolation; /* --isolation: wins over the annotation, or NULL */
 } cli_global;
 
 typedef struct cli_command

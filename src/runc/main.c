@@ -18,8 +18,8 @@ usage (FILE *out)
          "  --log-format FORMAT   text or json\n"
          "  --debug               verbose logging\n"
          "  --systemd-cgroup      use the systemd cgroup manager (not supported)\n"
-         "  --isolation MODE      userns, system or microvm for containers whose spec has no\n"
-         "                        run.sudobox.isolation annotation (a RuntimeClass handler)\n"
+         "  --isolation MODE      userns, system or microvm, over the spec's run.sudobox.isolation\n"
+         "                        annotation (a RuntimeClass handler: the administrator's choice)\n"
          "  -v, --version         print the version\n"
          "  -h, --help            this help\n\n"
          "Commands:\n",

@@ -572,18 +572,66 @@ publish_all (pid_t helper, const char *api_socket, const sb_publish *p, size_t n
   return 0;
 }
 
-int
-sb_net_start_ex (pid_t pid, const char *api_socket, const sb_publish *p, size_t n, const char *log_path,
-                 pid_t *helper, int *exit_fd, sb_err **err)
+struct sb_net_pending
 {
-  __attribute__ ((cleanup (output_release))) helper_output out = { .child_fd = -1, .read_fd = -1 };
+  helper_output out;
+  pid_t target, child;
+  char *api_socket;
+  const sb_publish *publish;
+  size_t n_publish;
+  int ready_fd, exit_fd;
+};
+
+void
+sb_net_pending_free (sb_net_pending *np)
+{
+  if (np == NULL)
+    return;
+  if (np->child > 0)
+    {
+      kill_helper (np->child, NULL);
+      unlink (np->api_socket);
+    }
+  output_release (&np->out);
+  sb_closep (&np->ready_fd);
+  sb_closep (&np->exit_fd);
+  free (np->api_socket);
+  free (np);
+}
+
+/* The pipes of a helper about to be forked: its output, its ready fd (read
+   end kept in np), its exit fd (write end kept in np).  */
+static int
+spawn_pipes (sb_net_pending *np, const char *log_path, bool with_exit_fd, int *ready_w, int *exit_r,
+             sb_err **err)
+{
+  int fds[2];
+
+  if (output_open (&np->out, log_path, err) < 0)
+    return -1;
+  if (pipe2 (fds, O_CLOEXEC) < 0)
+    return sb_error (err, errno, "pipe");
+  np->ready_fd = fds[0];
+  *ready_w = fds[1];
+  if (!with_exit_fd)
+    return 0;
+  if (pipe2 (fds, O_CLOEXEC) < 0)
+    return sb_error (err, errno, "pipe");
+  *exit_r = fds[0];
+  np->exit_fd = fds[1];
+  return 0;
+}
+
+int
+sb_net_spawn (pid_t pid, const char *api_socket, const sb_publish *p, size_t n, const char *log_path,
+              bool with_exit_fd, sb_net_pending **out, sb_err **err)
+{
   _cleanup_free_ char *exe = NULL;
   _cleanup_strv_ char **argv = NULL;
-  _cleanup_close_ int null_fd = -1, ready_r = -1, ready_w = -1, exit_r = -1, exit_w = -1;
+  _cleanup_close_ int null_fd = -1, ready_w = -1, exit_r = -1;
+  sb_net_pending *np;
   struct stat st;
   child_setup c;
-  pid_t child;
-  int fds[2], ready;
 
   if (check_ipv4_only (p, n, err) < 0)
     return -1;
@@ -592,51 +640,81 @@ sb_net_start_ex (pid_t pid, const char *api_socket, const sb_publish *p, size_t 
   if (lstat (api_socket, &st) == 0)
     return sb_error (err, 0, "slirp4netns API socket `%s` already exists", api_socket);
   exe = find_slirp4netns (err);
-  if (exe == NULL || output_open (&out, log_path, err) < 0)
+  if (exe == NULL)
     return -1;
   null_fd = open ("/dev/null", O_RDWR | O_CLOEXEC);
   if (null_fd < 0)
     return sb_error (err, errno, "open /dev/null");
-  if (pipe2 (fds, O_CLOEXEC) < 0)
-    return sb_error (err, errno, "pipe");
-  ready_r = fds[0];
-  ready_w = fds[1];
-  if (exit_fd != NULL)
+  np = sb_xmalloc0 (sizeof (*np));
+  *np = (sb_net_pending){ .out = { .child_fd = -1, .read_fd = -1 },
+                          .target = pid,
+                          .api_socket = sb_xstrdup (api_socket),
+                          .publish = p,
+                          .n_publish = n,
+                          .ready_fd = -1,
+                          .exit_fd = -1 };
+  if (spawn_pipes (np, log_path, with_exit_fd, &ready_w, &exit_r, err) < 0)
     {
-      if (pipe2 (fds, O_CLOEXEC) < 0)
-        return sb_error (err, errno, "pipe");
-      exit_r = fds[0];
-      exit_w = fds[1];
+      sb_net_pending_free (np);
+      return -1;
     }
-  argv = helper_argv (pid, api_socket, exit_fd != NULL);
+  argv = helper_argv (pid, api_socket, with_exit_fd);
   c = (child_setup){ .exe = exe,
                      .argv = argv,
                      .ready_fd = ready_w,
                      .exit_fd = exit_r,
-                     .out_fd = out.child_fd,
+                     .out_fd = np->out.child_fd,
                      .null_fd = null_fd };
-  child = fork ();
-  if (child < 0)
-    return sb_error (err, errno, "fork slirp4netns");
-  if (child == 0)
+  np->child = fork ();
+  if (np->child < 0)
+    {
+      np->child = 0;
+      sb_net_pending_free (np);
+      return sb_error (err, errno, "fork slirp4netns");
+    }
+  if (np->child == 0)
     child_exec (&c);
-  sb_closep (&ready_w);
-  sb_closep (&exit_r);
-  if (out.read_fd >= 0)
-    sb_closep (&out.child_fd);
-  ready = wait_ready (ready_r, &out);
+  if (np->out.read_fd >= 0)
+    sb_closep (&np->out.child_fd);
+  *out = np;
+  return 0;
+}
+
+int
+sb_net_finish (sb_net_pending *np, pid_t *helper, int *exit_fd, sb_err **err)
+{
+  int ready = wait_ready (np->ready_fd, &np->out);
+
   if (ready <= 0)
     {
-      not_ready_error (child, pid, ready, &out, err);
-      unlink (api_socket);
+      not_ready_error (np->child, np->target, ready, &np->out, err);
+      np->child = 0;
+      unlink (np->api_socket);
+      sb_net_pending_free (np);
       return -1;
     }
-  if (publish_all (child, api_socket, p, n, err) < 0)
-    return -1;
-  *helper = child;
+  if (publish_all (np->child, np->api_socket, np->publish, np->n_publish, err) < 0)
+    {
+      sb_net_pending_free (np);
+      return -1;
+    }
+  *helper = np->child;
+  np->child = 0;
   if (exit_fd != NULL)
-    *exit_fd = sb_steal_fd (&exit_w);
+    *exit_fd = sb_steal_fd (&np->exit_fd);
+  sb_net_pending_free (np);
   return 0;
+}
+
+int
+sb_net_start_ex (pid_t pid, const char *api_socket, const sb_publish *p, size_t n, const char *log_path,
+                 pid_t *helper, int *exit_fd, sb_err **err)
+{
+  sb_net_pending *np = NULL;
+
+  if (sb_net_spawn (pid, api_socket, p, n, log_path, exit_fd != NULL, &np, err) < 0)
+    return -1;
+  return sb_net_finish (np, helper, exit_fd, err);
 }
 
 int

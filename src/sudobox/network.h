@@ -47,4 +47,15 @@ int sb_net_start (pid_t pid, const char *api_socket, const sb_publish *p, size_t
 int sb_net_start_ex (pid_t pid, const char *api_socket, const sb_publish *p, size_t n, const char *log_path,
                      pid_t *helper, int *exit_fd, sb_err **err);
 
+/* sb_net_start_ex in two halves, so the helper starts while the workspace
+   is still being built: spawn as soon as its network namespace exists,
+   finish (wait until ready, add the forwards) before it starts.  p must
+   stay valid until finish.  A pending helper that is freed unfinished is
+   killed.  */
+typedef struct sb_net_pending sb_net_pending;
+int sb_net_spawn (pid_t pid, const char *api_socket, const sb_publish *p, size_t n, const char *log_path,
+                  bool with_exit_fd, sb_net_pending **out, sb_err **err);
+int sb_net_finish (sb_net_pending *np, pid_t *helper, int *exit_fd, sb_err **err);
+void sb_net_pending_free (sb_net_pending *np);
+
 #endif

@@ -29,6 +29,7 @@ typedef struct foreground
   const sb_wsconfig *cfg;
   char *api;
   int lock;
+  sb_net_pending *net;
   pid_t helper;
   int helper_exit_fd;
 } foreground;
@@ -56,19 +57,34 @@ image_user (foreground *fg, const sb_ws_rec *ws, const char *user, uid_t *uid, g
   return sb_ws_resolve_user (f, user, fg->cfg, uid, gid, home, name, err);
 }
 
-/* Between create and start: the network helper, then the registry says
-   running, with the init as the process whose life is the workspace's.  */
+/* As soon as the network namespace exists: the network helper starts
+   while the rootfs is built.  */
+static int
+on_namespaces (pid_t init, void *arg, sb_err **err)
+{
+  foreground *fg = arg;
+
+  if (!fg->cfg->network)
+    return 0;
+  return sb_net_spawn (init, fg->api, fg->cfg->publish, fg->cfg->n_publish, NULL, true, &fg->net, err);
+}
+
+/* Between create and start: the network helper is ready, then the
+   registry says running, with the init as the process whose life is the
+   workspace's.  */
 static int
 on_created (pid_t init, void *arg, sb_err **err)
 {
   foreground *fg = arg;
   uint64_t start = 0;
 
-  if (fg->cfg->network
-      && sb_net_start_ex (init, fg->api, fg->cfg->publish, fg->cfg->n_publish, NULL, &fg->helper,
-                          &fg->helper_exit_fd, err)
-             < 0)
-    return -1;
+  if (fg->net != NULL)
+    {
+      sb_net_pending *np = fg->net;
+      fg->net = NULL;
+      if (sb_net_finish (np, &fg->helper, &fg->helper_exit_fd, err) < 0)
+        return -1;
+    }
   if (sb_proc_start_time (init, &start) < 0)
     return sb_error (err, errno, "read the start time of pid %d", init);
   if (sb_registry_ws_set_state (fg->m->reg, fg->name, SB_WS_RUNNING, init, start, -1, err) < 0)
@@ -99,9 +115,12 @@ run_created (foreground *fg, const sb_ws_exec_opts *o, int *exit_code, sb_err **
   _cleanup_free_ char *home = NULL, *user = NULL;
   _cleanup_strv_ char **env = NULL;
   sb_ws_process proc = { .args = o->args, .terminal = o->tty };
-  sb_create_opts co = {
-    .root = fg->m->run_root, .id = fg->name, .bundle = bundle, .on_created = on_created, .on_created_arg = fg
-  };
+  sb_create_opts co = { .root = fg->m->run_root,
+                        .id = fg->name,
+                        .bundle = bundle,
+                        .on_namespaces = on_namespaces,
+                        .on_created = on_created,
+                        .on_created_arg = fg };
   sb_ws_rec *ws = NULL;
   int r;
 
@@ -119,6 +138,9 @@ run_created (foreground *fg, const sb_ws_exec_opts *o, int *exit_code, sb_err **
   sb_ws_rec_free (ws);
   if (r == 0)
     r = sb_container_run (&co, false, exit_code, err);
+  /* A create that failed after the helper was spawned.  */
+  sb_net_pending_free (fg->net);
+  fg->net = NULL;
   stop_helper (fg);
   return r;
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "manager.h"
+#include "microvm-host.h"
 #include "microvm.h"
 
 /* Refuses what a microvm workspace cannot honour (host directory volumes,
@@ -21,25 +22,12 @@ int sb_ws_microvm_exec (sb_mgr *m, const sb_ws_rec *ws, const sb_ws_exec_opts *o
                         sb_err **err);
 bool sb_ws_microvm_alive (const sb_ws_rec *ws);
 
-/* Files (ws-microvm-files.c).  */
-typedef struct sb_vm_boot
-{
-  char *vmlinux, *initramfs;
-  char *key; /* kernel version, agent hash: what a snapshot depends on */
-} sb_vm_boot;
-
-/* Runs argv, its output kept for the error message.  */
-int sb_vm_run (char *const *argv, sb_err **err);
+/* Files (ws-microvm-files.c; the rest in libsudobox's microvm-host.h).  */
 /* vmlinux + initramfs under ROOT/microvm/boot, built once (cached).  */
 int sb_vm_boot_files (sb_mgr *m, sb_vm_boot *b, sb_err **err);
-void sb_vm_boot_release (sb_vm_boot *b);
 /* The image's root filesystem as a raw ext4 disk (IMGDIR/microvm.raw),
    built once with mkfs.ext4 -d: ownership is copied, nothing chowned.  */
 int sb_vm_base_disk (sb_mgr *m, const char *image, char **path, sb_err **err);
-/* A qcow2 at path whose backing file is base (O(1), sparse).  */
-int sb_vm_overlay (const char *base, const char *path, sb_err **err);
-/* An empty ext4 of SB_MICROVM_PROJECTS_SIZE whose root belongs to uid:gid.  */
-int sb_vm_projects_disk (const char *path, uint32_t uid, uint32_t gid, sb_err **err);
 /* Which accelerator boots the guest: SUDOBOX_MICROVM_ACCEL, else a cached
    probe (KVM only when a guest booted under it answered).  */
 int sb_vm_accel (sb_mgr *m, const sb_vm_boot *b, const char *image, uid_t uid, bool *kvm, sb_err **err);
@@ -47,10 +35,6 @@ int sb_vm_accel (sb_mgr *m, const sb_vm_boot *b, const char *image, uid_t uid, b
    of the file, built once per image, kernel and agent.  */
 int sb_vm_template (sb_mgr *m, const sb_vm_boot *b, const char *image, uid_t uid, bool kvm, char **snapshot,
                     sb_err **err);
-/* Boots a VM from c, waits for its agent (timeout_ms) and returns its pid.  */
-int sb_vm_start_guest (const sb_microvm_cfg *c, int timeout_ms, pid_t *pid, sb_err **err);
-/* Kills a VM and waits until it is gone.  */
-void sb_vm_kill (pid_t pid);
 
 #define SB_VM_MEM_MB 1024u
 #define SB_VM_CPUS 1u

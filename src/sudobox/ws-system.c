@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/capability.h>
@@ -94,6 +95,33 @@ boot_systemd (json_object *spec, json_object *ann)
   json_object_object_add (ann, SB_WS_ANNOT_STOP_SIGNAL, json_object_new_string ("SIGRTMIN+3"));
 }
 
+/* --cpus N: also a cpuset of the first N CPUs (rounded up) the manager may
+   run on, so that nproc and sched_getaffinity agree with /proc/cpuinfo and
+   /proc/stat, which the workspace's /proc server derives from the cpuset
+   and the quota.  */
+static void
+add_cpuset (json_object *spec, double cpus)
+{
+  json_object *cpu = json_object_object_get (
+      json_object_object_get (json_object_object_get (spec, "linux"), "resources"), "cpu");
+  _cleanup_free_ char *list = sb_xstrdup ("");
+  int want = (int)cpus, n = 0;
+  cpu_set_t set;
+
+  if (cpu == NULL || sched_getaffinity (0, sizeof (set), &set) < 0)
+    return;
+  if (want < cpus)
+    want++;
+  for (int i = 0; i < CPU_SETSIZE && n < want; i++)
+    if (CPU_ISSET (i, &set))
+      {
+        char *next = sb_xasprintf ("%s%s%d", list, n++ ? "," : "", i);
+        free (list);
+        list = next;
+      }
+  json_object_object_add (cpu, "cpus", json_object_new_string (list));
+}
+
 int
 sb_ws_spec_system (json_object *spec, const sb_wsconfig *c, const sb_ws_paths *p, sb_err **err)
 {
@@ -101,7 +129,8 @@ sb_ws_spec_system (json_object *spec, const sb_wsconfig *c, const sb_ws_paths *p
   json_object *caps = json_object_object_get (json_object_object_get (spec, "process"), "capabilities");
   static const char *const sets[] = { "bounding", "effective", "permitted" };
 
-  (void)c;
+  if (c->cpus > 0)
+    add_cpuset (spec, c->cpus);
   json_object_object_add (ann, SB_ANNOT_ISOLATION, json_object_new_string ("system"));
   for (size_t i = 0; i < sizeof (sets) / sizeof (sets[0]); i++)
     json_object_object_add (caps, sets[i], all_caps ());

@@ -1,9 +1,10 @@
 /* What a workspace created with --isolation system adds to the spec the
    manager builds (the runtime's side is libsudobox/isolation-system.c):
    every capability (of its own user namespace), systemd as PID 1 when the
-   image has /sbin/init, the tmpfs mounts systemd expects, and storage for
-   nested container engines on the host's filesystem (overlayfs refuses an
-   upper layer on overlayfs, which the workspace's root is).  */
+   image has /sbin/init, a cpuset of the first N CPUs for --cpus N, the
+   tmpfs mounts systemd expects, and storage for nested container engines on
+   the host's filesystem (overlayfs refuses an upper layer on overlayfs,
+   which the workspace's root is).  */
 #ifndef SB_WS_SYSTEM_H
 #define SB_WS_SYSTEM_H
 

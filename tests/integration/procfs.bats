@@ -179,10 +179,10 @@ in_workspace() {
     [ -x "$RUNTIME" ] || skip "no $RUNTIME"
     v1_cgroup
     start_server --notify-socket "$TMP/notify.sock"
-    # The runtime's init connects to listenerPath again from inside the
-    # container's user namespace (init.c), as an unprivileged host uid.
-    chmod 711 "$TMP"
-    chmod 666 "$TMP/notify.sock"
+    # The runtime connects to listenerPath as host root and the init uses
+    # that connection: the socket stays below a 0700 directory.
+    chmod 700 "$TMP"
+    chmod 600 "$TMP/notify.sock"
     ID=sbt-procfs-$$
     mkdir -m 700 "$TMP/priv"
     make_bundle "$TMP/priv/bundle" --rootfs tiny -- /bin/probe

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # The "system" isolation mode: nested podman and buildah, systemd as PID 1,
-# a delegated cgroup, and mounts that root inside cannot undo.  Driven
+# a delegated cgroup, mounts that root inside cannot undo, and the
+# workspace's own /proc server (its limits in /proc and sysinfo).  Driven
 # through the manager (`sudobox create --isolation system`) and through
 # sudobox-runc (the run.sudobox.isolation annotation).  The image (Debian
 # with systemd, podman, buildah, runc) and a busybox image tarball for the
@@ -29,10 +30,17 @@ setup_file() {
     tar -C "$SYSDIR/rootfs" --numeric-owner -xpf "$tar"
     engines_conf >"$SYSDIR/rootfs/etc/containers/containers.conf"
     cp "$SYSDIR/tiny.tar" "$SYSDIR/rootfs/root/tiny.tar"
+    # busybox's free and uptime read sysinfo(2), not /proc.
+    cp /bin/busybox "$SYSDIR/rootfs/usr/local/bin/busybox"
     # The shared workspace most tests exec into.
     "$SUDOBOX" --root "$SYSDIR/state" create sys1 --image sys --isolation system --memory 1G --pids 2000 \
         >>"$SYSDIR/import.log" 2>&1 &&
         "$SUDOBOX" --root "$SYSDIR/state" start sys1 >>"$SYSDIR/import.log" 2>&1 </dev/null 3>&-
+    # Acceptance 3's workspace: 512M and one CPU.
+    "$SUDOBOX" --root "$SYSDIR/state" create sysacc --image sys --isolation system --memory 512M --cpus 1 \
+        >>"$SYSDIR/import.log" 2>&1 &&
+        "$SUDOBOX" --root "$SYSDIR/state" start sysacc >>"$SYSDIR/import.log" 2>&1 </dev/null 3>&- &&
+        date +%s >"$SYSDIR/sysacc.started"
 }
 
 teardown_file() {
@@ -248,6 +256,118 @@ c["annotations"] = {"run.sudobox.isolation": "system"}
     [[ "$output" != *BYPASS* ]]
 }
 
+# The host-side pid of workspace $1's /proc server (the supervisor).
+procfs_pid() { cut -d' ' -f1 "$SYSDIR/state/run/$1/procfs.pid"; }
+
+# Copies busybox into workspace $1 (its free and uptime call sysinfo(2)).
+put_busybox() {
+    sb exec -i "$1" -- sh -c 'cat > /usr/local/bin/busybox && chmod 755 /usr/local/bin/busybox' </bin/busybox
+}
+
+@test "acceptance 3: --memory 512M --cpus 1 shows as 512 MB and one CPU, /proc/uptime counts from the start" {
+    [ -s "$SYSDIR/sysacc.started" ] || { cat "$SYSDIR/import.log"; false; }
+    run sb exec sysacc -- sh -c 'free -m | awk "/^Mem:/ {print \$2}"; nproc; getconf _NPROCESSORS_ONLN
+        grep -c ^processor /proc/cpuinfo; cat /sys/devices/system/cpu/online; grep -c "^cpu[0-9]" /proc/stat
+        grep ^MemTotal: /proc/meminfo; cut -d" " -f1 /proc/uptime; sleep 1.2; cut -d" " -f1 /proc/uptime'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = 512 ]
+    [ "${lines[1]}" = 1 ]
+    [ "${lines[2]}" = 1 ]
+    [ "${lines[3]}" = 1 ]
+    [[ "${lines[4]}" =~ ^[0-9]+$ ]]
+    [ "${lines[5]}" = 1 ]
+    [[ "${lines[6]}" =~ ^MemTotal:\ +524288\ kB$ ]]
+    # Since the workspace started (not since the host booted), and growing.
+    since=$(($(date +%s) - $(cat "$SYSDIR/sysacc.started") + 2))
+    awk -v u="${lines[7]}" -v s="$since" 'BEGIN { exit !(u >= 0 && u <= s) }'
+    awk -v a="${lines[7]}" -v b="${lines[8]}" 'BEGIN { exit !(b >= a + 1) }'
+}
+
+@test "sysinfo(2) is answered by the workspace's server: free and uptime agree with the files, in every process" {
+    put_busybox sysacc
+    # As root, as dev after sudo, and in a process of systemd's (a unit):
+    # every process of the workspace carries the notifying filter.
+    run sb exec sysacc -- sh -c 'busybox free -m | awk "/Mem:/ {print \$2}"; busybox uptime; cut -d" " -f1 /proc/uptime
+        grep ^Seccomp: /proc/self/status'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = 512 ]
+    # busybox prints "up N min" below an hour, "up H:MM" or days above.
+    if [ "${lines[2]%.*}" -lt 3600 ]; then [[ "${lines[1]}" == *" up "*" min,"* ]]; fi
+    [[ "${lines[3]}" == *2 ]]
+    run sb exec --user dev sysacc -- sudo -n busybox free -m
+    echo "$output"
+    [[ "$(echo "$output" | awk '/Mem:/ {print $2}')" = 512 ]]
+    wait_booted sysacc
+    sb exec sysacc -- systemd-run --wait -q -p StandardOutput=file:/run/unit-free sh -c 'busybox free -m'
+    run sb exec sysacc -- cat /run/unit-free
+    echo "$output"
+    [[ "$(echo "$output" | awk '/Mem:/ {print $2}')" = 512 ]]
+}
+
+@test "a killed worker of the workspace's /proc server is replaced: /proc/meminfo and sysinfo work again" {
+    sup=$(procfs_pid sysacc)
+    worker=$(pgrep -P "$sup")
+    [ -n "$worker" ]
+    kill -9 "$worker"
+    run sb exec sysacc -- sh -c 'grep ^MemTotal: /proc/meminfo; busybox free -m | awk "/Mem:/ {print \$2}"'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "${lines[0]}" =~ ^MemTotal:\ +524288\ kB$ ]]
+    [ "${lines[1]}" = 512 ]
+    new=$(pgrep -P "$sup")
+    [ -n "$new" ] && [ "$new" != "$worker" ]
+    grep -q "worker $worker killed by signal 9, restarting" "$SYSDIR/state/run/sysacc/procfs.log"
+}
+
+@test "the /proc files are locked: root inside cannot unmount them to see the host's" {
+    run sb exec sysacc -- sh -c 'umount /proc/meminfo && echo BYPASS umount; umount -l /proc/meminfo && echo BYPASS lazy
+        grep ^MemTotal: /proc/meminfo'
+    echo "$output"
+    [[ "$output" != *BYPASS* ]]
+    [[ "$output" =~ MemTotal:\ +524288\ kB ]]
+}
+
+@test "deleting a system workspace stops its /proc server and leaves no FUSE mount" {
+    WS_NAMES=sysdel
+    sb create sysdel --image sys --isolation system --memory 256M
+    sb start sysdel </dev/null 3>&-
+    sup=$(procfs_pid sysdel)
+    run sb exec sysdel -- grep ^MemTotal: /proc/meminfo
+    [[ "$output" =~ MemTotal:\ +262144\ kB ]]
+    grep -q " $SYSDIR/state/run/sysdel/procfs " /proc/self/mountinfo
+    sb rm --force sysdel
+    # Gone (a zombie waiting for the host's PID 1 to reap it counts as gone).
+    st=$(ps -o stat= -p "$sup" || true)
+    [ -z "$st" ] || [[ "$st" == Z* ]]
+    ! grep -q "$SYSDIR/state/run/sysdel" /proc/self/mountinfo
+    [ ! -e "$SYSDIR/state/run/sysdel" ]
+}
+
+@test "sudobox-runc --isolation system: the container's /proc and sysinfo show its limits, from its first process on" {
+    new_ids 1
+    sys_bundle sh -c 'busybox free -m > /run/free.tmp && mv /run/free.tmp /run/free-init; exec sleep 600'
+    spec_edit "$BUNDLE" 'c["annotations"] = {}' \
+        'c["linux"]["resources"] = {"memory": {"limit": 536870912}, "cpu": {"quota": 100000, "period": 100000, "cpus": "0"}}'
+    "$RUNTIME" --root "$ROOT" --isolation system run -d -b "$BUNDLE" "$ID" </dev/null >"$TMP/$ID.out" 2>&1 3>&- || { cat "$TMP/$ID.out"; false; }
+    wait_for rt exec "$ID" test -s /run/free-init
+    run rt exec "$ID" sh -c 'awk "/Mem:/ {print \$2}" /run/free-init; free -m | awk "/^Mem:/ {print \$2}"; nproc
+        busybox free -m | awk "/Mem:/ {print \$2}"; cut -d" " -f1 /proc/uptime'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = 512 ]
+    [ "${lines[1]}" = 512 ]
+    [ "${lines[2]}" = 1 ]
+    [ "${lines[3]}" = 512 ]
+    awk -v u="${lines[4]}" 'BEGIN { exit !(u < 60) }'
+    sup=$(cut -d' ' -f1 "$ROOT/$ID/procfs.pid")
+    rt delete --force "$ID"
+    st=$(ps -o stat= -p "$sup" || true)
+    [ -z "$st" ] || [[ "$st" == Z* ]]
+    ! grep -q "$ROOT/$ID" /proc/self/mountinfo
+}
+
 @test "stop sends SIGRTMIN+3 to systemd: it halts and the exit is recorded as 0" {
     WS_NAMES=sysstop
     sb create sysstop --image sys --isolation system
@@ -289,7 +409,7 @@ c["annotations"] = {"run.sudobox.isolation": "system"}
     [ "$status" -eq 0 ]
 }
 
-@test "sudobox-runc --isolation system: applies to a spec without the annotation; the annotation wins" {
+@test "sudobox-runc --isolation system: applies to a spec without the annotation, and wins over one" {
     new_ids 2
     sys_bundle sleep 600
     spec_edit "$BUNDLE" 'c["annotations"] = {}'
@@ -297,11 +417,15 @@ c["annotations"] = {"run.sudobox.isolation": "system"}
     # The hidden proc of system mode: its cover is an empty, read-only directory.
     run rt exec "$ID" sh -c 'grep -c " /dev/.sudobox " /proc/self/mountinfo'
     [ "$output" = 2 ]
+    # The handler's flag is the administrator's choice: a pod's annotation
+    # cannot downgrade it.
     SB_CG=$(cg_path "$ID2") spec_edit "$BUNDLE" 'c["annotations"] = {"run.sudobox.isolation": "userns"}' \
         'import os; c["linux"]["cgroupsPath"] = os.environ["SB_CG"]'
     "$RUNTIME" --root "$ROOT" --isolation system run -d -b "$BUNDLE" "$ID2" </dev/null >"$TMP/$ID2.out" 2>&1 3>&- || { cat "$TMP/$ID2.out"; false; }
     run rt exec "$ID2" sh -c 'grep -c " /dev/.sudobox " /proc/self/mountinfo'
-    [ "$output" = 0 ]
+    [ "$output" = 2 ]
+    run state_field "$ID2" annotations
+    [[ "$output" == *userns* ]]
     run "$RUNTIME" --root "$ROOT" --isolation bogus run -b "$BUNDLE" "$ID"
     [ "$status" -ne 0 ]
     [[ "$output" == *'--isolation: unknown isolation "bogus"'* ]] || [[ "$output" == *exists* ]]

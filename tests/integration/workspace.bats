@@ -133,8 +133,10 @@ teardown() {
     [ "$status" -ne 0 ]; [[ "$output" == *'--memory'* ]]
     run sb create x3 --image img --cpus -1
     [ "$status" -ne 0 ]; [[ "$output" == *'--cpus'* ]]
-    run sb create x4 --image img --isolation microvm
-    [ "$status" -ne 0 ]; [[ "$output" == *'not available yet'* ]]
+    run sb create x4 --image img --isolation bogus
+    [ "$status" -ne 0 ]; [[ "$output" == *'--isolation "bogus"'* ]]
+    run sb create x4 --image img --isolation microvm --volume /tmp:/x
+    [ "$status" -ne 0 ]; [[ "$output" == *'--volume is not available with --isolation microvm'* ]]
     run sb start nosuch
     [ "$status" -ne 0 ]; [[ "$output" == *'workspace "nosuch" not found'* ]]
     WS_NAMES=dup

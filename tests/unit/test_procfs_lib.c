@@ -60,12 +60,13 @@ bound_mem_total (const char *mnt)
   if (pid == 0)
     {
       _cleanup_err_ sb_err *err = NULL;
-      int root;
+      int root, mntfd;
       close (pfd[0]);
       if (unshare (CLONE_NEWNS) < 0 || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         _exit (1);
       root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-      if (sb_procfs_bind (mnt, root, &err) < 0)
+      mntfd = open (mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (sb_procfs_bind (mntfd, root, &err) < 0)
         {
           fprintf (stderr, "# %s\n", err->msg);
           _exit (1);

@@ -1,11 +1,13 @@
 /* The manager's additions to a system workspace's spec (ws-system.c),
    through sb_ws_spec_json: the annotation, every capability, systemd as PID
    1 only when the image has /sbin/init (and then its stop signal), the
-   tmpfs mounts systemd expects and the nested engines' storage bound from
-   the workspace's directory.  */
+   tmpfs mounts systemd expects, the nested engines' storage bound from
+   the workspace's directory, and a cpuset of the first N CPUs for --cpus N.  */
 #include "ws-system.h"
 
 #include <json-c/json.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,9 +20,10 @@
 static char tmp[] = "/tmp/sudobox-test-wssystem.XXXXXX";
 
 static json_object *
-spec_for (const char *isolation, const char *image, const sb_ws_process *fg)
+spec_cpus (const char *isolation, const char *image, const sb_ws_process *fg, double cpus)
 {
-  sb_wsconfig c = { .user = (char *)"dev",
+  sb_wsconfig c = { .cpus = cpus,
+                    .user = (char *)"dev",
                     .uid = 1000,
                     .gid = 1000,
                     .home = (char *)"/home/dev",
@@ -44,6 +47,12 @@ spec_for (const char *isolation, const char *image, const sb_ws_process *fg)
       return NULL;
     }
   return json_tokener_parse (json);
+}
+
+static json_object *
+spec_for (const char *isolation, const char *image, const sb_ws_process *fg)
+{
+  return spec_cpus (isolation, image, fg, 0);
 }
 
 static const char *
@@ -132,6 +141,45 @@ test_foreground_and_userns (const char *image)
   json_object_put (spec);
 }
 
+static const char *
+cpuset_of (json_object *spec)
+{
+  json_object *r = json_object_object_get (json_object_object_get (spec, "linux"), "resources");
+  json_object *v = json_object_object_get (json_object_object_get (r, "cpu"), "cpus");
+  return v ? json_object_get_string (v) : NULL;
+}
+
+static void
+test_cpuset (const char *image)
+{
+  char first[16] = "", two[32] = "";
+  cpu_set_t set;
+  int n = 0;
+  json_object *spec;
+
+  sched_getaffinity (0, sizeof (set), &set);
+  for (int i = 0; i < CPU_SETSIZE && n < 2; i++)
+    if (CPU_ISSET (i, &set))
+      {
+        size_t len = strlen (two);
+        snprintf (two + len, sizeof (two) - len, "%s%d", n ? "," : "", i);
+        if (n++ == 0)
+          snprintf (first, sizeof (first), "%d", i);
+      }
+  spec = spec_cpus ("system", image, NULL, 1);
+  tap_is_str (cpuset_of (spec), first, "--cpus 1: the first CPU the manager may use");
+  json_object_put (spec);
+  spec = spec_cpus ("system", image, NULL, 1.5);
+  tap_is_str (cpuset_of (spec), two, "--cpus 1.5: two CPUs (or every one there is)");
+  json_object_put (spec);
+  spec = spec_cpus ("system", image, NULL, 0);
+  tap_ok (cpuset_of (spec) == NULL, "no --cpus: no cpuset");
+  json_object_put (spec);
+  spec = spec_cpus ("userns", image, NULL, 1);
+  tap_ok (cpuset_of (spec) == NULL, "userns workspaces: the quota only");
+  json_object_put (spec);
+}
+
 int
 main (void)
 {
@@ -150,6 +198,7 @@ main (void)
   test_systemd_image (systemd);
   test_plain_image (plain);
   test_foreground_and_userns (systemd);
+  test_cpuset (plain);
   unlink (tap_path (systemd, "sbin/init"));
   rmdir (tap_path (systemd, "sbin"));
   rmdir (systemd);

@@ -1,0 +1,27 @@
+/* The OCI lifecycle of a container in microvm isolation (microvm-oci.c):
+   called by container.c, lifecycle.c and exec.c when the container's
+   isolation is (or is recorded as) "microvm".  */
+#ifndef SB_MICROVM_OCI_H
+#define SB_MICROVM_OCI_H
+
+#include <stdbool.h>
+
+#include "container.h"
+#include "error.h"
+#include "state.h"
+
+/* Whether a create with o runs in microvm isolation (--isolation, else the
+   bundle's annotation); a spec that cannot be read is left to the common
+   code to report.  */
+bool sb_microvm_oci_claims (const sb_create_opts *o);
+/* Whether the container recorded under root runs in a microvm.  */
+bool sb_microvm_oci_is (const char *root, const char *id);
+
+int sb_microvm_oci_create (const sb_create_opts *o, sb_err **err);
+int sb_microvm_oci_run (const sb_create_opts *o, bool detach, int *exit_code, sb_err **err);
+int sb_microvm_oci_start (const char *root, const char *id, sb_err **err);
+int sb_microvm_oci_kill (const char *root, const char *id, int sig, sb_err **err);
+int sb_microvm_oci_delete (const char *root, const char *id, bool force, sb_err **err);
+int sb_microvm_oci_exec (const sb_exec_opts *o, int *exit_code, sb_err **err);
+
+#endif
