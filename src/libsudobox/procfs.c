@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "selfexe.h"
 #include "util.h"
 
 /* How long the server may take to mount, and to exit when asked.  */
@@ -31,32 +32,7 @@ static const char *const files[] = {
 int
 sb_procfs_find_server (char **out, sb_err **err)
 {
-  static const char *const rel[] = { "../procfs/sudobox-procfs", "../libexec/sudobox/sudobox-procfs" };
-  const char *env = secure_getenv ("SUDOBOX_PROCFS");
-  char exe[PATH_MAX];
-  ssize_t n;
-
-  if (env && access (env, X_OK) == 0)
-    {
-      *out = sb_xstrdup (env);
-      return 0;
-    }
-  n = readlink ("/proc/self/exe", exe, sizeof (exe) - 1);
-  if (n > 0)
-    {
-      exe[n] = '\0';
-      *strrchr (exe, '/') = '\0';
-      for (size_t i = 0; i < sizeof (rel) / sizeof (rel[0]); i++)
-        {
-          _cleanup_free_ char *cand = sb_xasprintf ("%s/%s", exe, rel[i]);
-          if (access (cand, X_OK) == 0)
-            {
-              *out = realpath (cand, NULL);
-              return *out ? 0 : sb_error (err, errno, "`%s`", cand);
-            }
-        }
-    }
-  return sb_error (err, ENOENT, "sudobox-procfs not found (set SUDOBOX_PROCFS)");
+  return sb_find_helper ("sudobox-procfs", "procfs", "SUDOBOX_PROCFS", out, err);
 }
 
 /* The detached server: its own session, stdio to the log, no other fd but

@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -67,4 +69,38 @@ sb_selfexe_ensure_sealed (char **argv, sb_err **err)
     return sb_error (err, errno, "read /proc/self/cmdline");
   fexecve (mfd, argv, environ);
   return sb_error (err, errno, "re-execute from the sealed copy");
+}
+
+int
+sb_find_helper (const char *name, const char *build_dir, const char *env_name, char **out, sb_err **err)
+{
+  _cleanup_free_ char *installed = sb_xasprintf ("%s/sudobox/%s", SUDOBOX_LIBEXECDIR, name);
+  const char *env = secure_getenv (env_name);
+  char exe[PATH_MAX];
+  ssize_t n;
+
+  if (env && access (env, X_OK) == 0)
+    {
+      *out = sb_xstrdup (env);
+      return 0;
+    }
+  n = readlink ("/proc/self/exe", exe, sizeof (exe) - 1);
+  if (n > 0)
+    {
+      _cleanup_free_ char *cand = NULL;
+      exe[n] = '\0';
+      *strrchr (exe, '/') = '\0';
+      cand = sb_xasprintf ("%s/../%s/%s", exe, build_dir, name);
+      if (access (cand, X_OK) == 0)
+        {
+          *out = realpath (cand, NULL);
+          return *out ? 0 : sb_error (err, errno, "`%s`", cand);
+        }
+    }
+  if (access (installed, X_OK) == 0)
+    {
+      *out = sb_steal (&installed);
+      return 0;
+    }
+  return sb_error (err, ENOENT, "%s not found (set %s)", name, env_name);
 }

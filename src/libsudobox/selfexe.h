@@ -12,4 +12,9 @@
    Returns only on failure (or 0 when already sealed).  */
 int sb_selfexe_ensure_sealed (char **argv, sb_err **err);
 
+/* A helper program of sudobox's: $env_name when set, else next to the
+   running executable as the build tree lays them out (EXE/../build_dir/
+   name), else the installed libexec directory.  */
+int sb_find_helper (const char *name, const char *build_dir, const char *env_name, char **out, sb_err **err);
+
 #endif

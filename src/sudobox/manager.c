@@ -11,6 +11,7 @@
 
 #include "container.h"
 #include "idrange.h"
+#include "selfexe.h"
 #include "util.h"
 
 static int
@@ -109,51 +110,14 @@ sb_mgr_projects_dir (const sb_mgr *m, const char *name)
   return sb_xasprintf ("%s/volumes/%s-projects", m->root, name);
 }
 
-/* A helper program of ours: $ENV if set, else next to the executable in
-   the build tree (build/src/sudobox/sudobox and build/src/DIR/NAME), else
-   the installed libexec directory.  */
-static int
-helper_path (const char *name, const char *dir, const char *env_name, char **out, sb_err **err)
-{
-  _cleanup_free_ char *installed = sb_xasprintf ("%s/sudobox/%s", SUDOBOX_LIBEXECDIR, name);
-  const char *env = secure_getenv (env_name);
-  char exe[PATH_MAX];
-  ssize_t n;
-
-  if (env && access (env, X_OK) == 0)
-    {
-      *out = sb_xstrdup (env);
-      return 0;
-    }
-  n = readlink ("/proc/self/exe", exe, sizeof (exe) - 1);
-  if (n > 0)
-    {
-      _cleanup_free_ char *cand = NULL;
-      exe[n] = '\0';
-      *strrchr (exe, '/') = '\0';
-      cand = sb_xasprintf ("%s/../%s/%s", exe, dir, name);
-      if (access (cand, X_OK) == 0)
-        {
-          *out = realpath (cand, NULL);
-          return *out ? 0 : sb_error (err, errno, "`%s`", cand);
-        }
-    }
-  if (access (installed, X_OK) == 0)
-    {
-      *out = sb_steal (&installed);
-      return 0;
-    }
-  return sb_error (err, ENOENT, "%s not found (set %s)", name, env_name);
-}
-
 int
 sb_mgr_init_path (char **out, sb_err **err)
 {
-  return helper_path ("sudobox-init", "init", "SUDOBOX_INIT", out, err);
+  return sb_find_helper ("sudobox-init", "init", "SUDOBOX_INIT", out, err);
 }
 
 int
 sb_mgr_monitor_path (char **out, sb_err **err)
 {
-  return helper_path ("sudobox-monitor", "monitor", "SUDOBOX_MONITOR", out, err);
+  return sb_find_helper ("sudobox-monitor", "monitor", "SUDOBOX_MONITOR", out, err);
 }

@@ -263,7 +263,7 @@ s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bi
     [ "$status" -eq 7 ]
     [ "$output" = "$(printf 'dev\n0\nnet')" ]
     [ -z "$(sb ls -q)" ]
-    [ -z "$(find "$WSROOT/state/workspaces" "$WSROOT/state/volumes" -mindepth 1)" ]
+    [ -z "$(find "$WSROOT/state/workspaces" "$WSROOT/state/volumes" -mindepth 1 -maxdepth 1 -name 'run-*')" ]
     ! grep -rqF "$WSROOT/state	" /var/lib/sudobox-ids
 }
 
