@@ -111,7 +111,7 @@ main (int argc, char **argv)
           continue;
         }
       if (child > 0)
-        kill (child, (int) si.ssi_signo);
+        kill (child, (int)si.ssi_signo);
       else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT || si.ssi_signo == SIGPWR)
         {
           stop_all (SIGTERM);

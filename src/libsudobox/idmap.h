@@ -26,7 +26,7 @@ int sb_idmap_overlay (const char *path, int userns_fd, uid_t root_uid, gid_t roo
    first; upper and work may be NULL for a read-only overlay), each layer an
    idmapped copy, and returns it detached.  upper and work are modified
    (unescaped) in place.  */
-int sb_idmap_overlay_layers (char **lower, char *upper, char *work, int userns_fd, uid_t root_uid, gid_t root_gid,
-                             sb_err **err);
+int sb_idmap_overlay_layers (char **lower, char *upper, char *work, int userns_fd, uid_t root_uid,
+                             gid_t root_gid, sb_err **err);
 
 #endif

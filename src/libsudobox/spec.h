@@ -142,7 +142,7 @@ typedef struct sb_device
 typedef struct sb_device_rule
 {
   bool allow;
-  char type; /* 'a', 'c', 'b' */
+  char type;            /* 'a', 'c', 'b' */
   int64_t major, minor; /* -1 is "any" */
   char *access;         /* subset of "rwm" */
 } sb_device_rule;
@@ -195,7 +195,7 @@ typedef struct sb_resources
   {
     char *page_size; /* "2MB" */
     uint64_t limit;
-  } *hugepage_limits;
+  } * hugepage_limits;
   size_t n_hugepage_limits;
   sb_device_rule *devices;
   size_t n_devices;
@@ -244,7 +244,7 @@ typedef struct sb_linux
   sb_resources *resources; /* NULL when absent */
   sb_kv *sysctl;
   size_t n_sysctl;
-  sb_seccomp *seccomp; /* NULL when absent */
+  sb_seccomp *seccomp;              /* NULL when absent */
   unsigned long rootfs_propagation; /* MS_* or 0 */
   char **masked_paths;
   char **readonly_paths;
@@ -290,9 +290,9 @@ void sb_process_freep (sb_process **p);
 #define _cleanup_process_ __attribute__ ((cleanup (sb_process_freep)))
 
 const char *sb_spec_annotation (const sb_spec *spec, const char *key);
-const char *sb_ns_name (enum sb_ns_kind kind); /* "pid", "network", ... as in the spec */
-int sb_ns_clone_flag (enum sb_ns_kind kind);   /* CLONE_NEWPID ... */
-const char *sb_ns_proc_name (enum sb_ns_kind kind); /* "pid", "net", ... as in /proc/PID/ns */
+const char *sb_ns_name (enum sb_ns_kind kind);          /* "pid", "network", ... as in the spec */
+int sb_ns_clone_flag (enum sb_ns_kind kind);            /* CLONE_NEWPID ... */
+const char *sb_ns_proc_name (enum sb_ns_kind kind);     /* "pid", "net", ... as in /proc/PID/ns */
 const char *sb_hook_kind_name (enum sb_hook_kind kind); /* "prestart", "createRuntime", ... */
 
 /* The masked and read-only paths runc's default spec lists (NULL-ended):

@@ -102,7 +102,8 @@ sb_ws_create (sb_mgr *m, const char *name, const char *image, sb_wsconfig *cfg, 
     return -1;
   if (strcmp (cfg->isolation, "userns") != 0 && strcmp (cfg->isolation, "system") != 0
       && strcmp (cfg->isolation, "microvm") != 0)
-    return sb_error (err, 0, "--isolation %s: unknown isolation mode (userns, system or microvm)", cfg->isolation);
+    return sb_error (err, 0, "--isolation %s: unknown isolation mode (userns, system or microvm)",
+                     cfg->isolation);
   if (strcmp (cfg->isolation, "microvm") == 0 && sb_ws_microvm_check (cfg, err) < 0)
     return -1;
   lock = sb_mgr_lock (m, name, true, err);

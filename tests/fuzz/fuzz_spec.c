@@ -16,10 +16,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   sb_err *err = NULL;
 
   if (sb_spec_parse ((const char *)data, size, &spec, &err) == 0)
-  {
-    sb_spec_annotation (spec, "org.opencontainers.image.os");
-    sb_spec_free (spec);
-  }
+    {
+      sb_spec_annotation (spec, "org.opencontainers.image.os");
+      sb_spec_free (spec);
+    }
   else if (err == NULL || err->msg == NULL)
     __builtin_trap ();
   sb_err_free (&err);

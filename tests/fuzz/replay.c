@@ -31,7 +31,7 @@ replay_dir (const char *dir)
       path = sb_xasprintf ("%s/%s", dir, de->d_name);
       if (sb_read_file_at (AT_FDCWD, path, 64u << 20, &buf, &len, NULL) < 0)
         continue;
-      LLVMFuzzerTestOneInput ((const uint8_t *) buf, len);
+      LLVMFuzzerTestOneInput ((const uint8_t *)buf, len);
       n++;
     }
   closedir (d);

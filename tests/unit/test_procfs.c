@@ -37,8 +37,8 @@ test_meminfo (void)
   tap_is_int ((long long)m.anon, 52428800, "v1 memory.stat: total_rss is anon");
   {
     sb_pfs_mem lim = { .limit = SB_PFS_UNLIMITED };
-    sb_pfs_mem_parse_stat ("hierarchical_memory_limit 536870912\nhierarchical_memsw_limit 9223372036854771712\n",
-                           true, &lim);
+    sb_pfs_mem_parse_stat (
+        "hierarchical_memory_limit 536870912\nhierarchical_memsw_limit 9223372036854771712\n", true, &lim);
     tap_is_int ((long long)lim.limit, 536870912, "v1: the limit is the hierarchical one from memory.stat");
     tap_ok (lim.swap_limit == 9223372036854771712ULL, "v1: memsw limit from memory.stat");
     lim.limit = SB_PFS_UNLIMITED;

@@ -139,18 +139,18 @@ static void
 test_bad_cases (void)
 {
   for (size_t i = 0; i < sizeof (bad_cases) / sizeof (bad_cases[0]); i++)
-  {
-    const struct bad_case *c = &bad_cases[i];
-    _cleanup_err_ sb_err *err = NULL;
-    _cleanup_spec_ sb_spec *spec = NULL;
-    int r = sb_spec_parse (c->json, strlen (c->json), &spec, &err);
+    {
+      const struct bad_case *c = &bad_cases[i];
+      _cleanup_err_ sb_err *err = NULL;
+      _cleanup_spec_ sb_spec *spec = NULL;
+      int r = sb_spec_parse (c->json, strlen (c->json), &spec, &err);
 
-    tap_ok (r < 0 && spec == NULL && err != NULL, "%s: refused", c->name);
-    if (err != NULL && strstr (err->msg, c->want) == NULL)
-      tap_is_str (err->msg, c->want, "%s: error names the field", c->name);
-    else
-      tap_ok (err != NULL, "%s: error contains \"%s\"", c->name, c->want);
-  }
+      tap_ok (r < 0 && spec == NULL && err != NULL, "%s: refused", c->name);
+      if (err != NULL && strstr (err->msg, c->want) == NULL)
+        tap_is_str (err->msg, c->want, "%s: error names the field", c->name);
+      else
+        tap_ok (err != NULL, "%s: error contains \"%s\"", c->name, c->want);
+    }
 }
 
 static void
@@ -162,12 +162,12 @@ test_too_many_mappings (void)
   _cleanup_spec_ sb_spec *spec = NULL;
 
   for (int i = 0; i < 341; i++)
-  {
-    char *next
-        = sb_xasprintf ("%s%s{\"containerID\":%d,\"hostID\":%d,\"size\":1}", maps, i ? "," : "", i, i + 1000);
-    free (maps);
-    maps = next;
-  }
+    {
+      char *next = sb_xasprintf ("%s%s{\"containerID\":%d,\"hostID\":%d,\"size\":1}", maps, i ? "," : "", i,
+                                 i + 1000);
+      free (maps);
+      maps = next;
+    }
   json = sb_xasprintf (LINUX ("\"uidMappings\":[%s]"), maps);
   tap_ok (sb_spec_parse (json, strlen (json), &spec, &err) < 0, "341 mappings refused");
   tap_ok (err && strstr (err->msg, "linux.uidMappings: at most 340 entries are allowed, got 341"), "%s",
@@ -184,11 +184,11 @@ test_long_lists (void)
   _cleanup_spec_ sb_spec *spec = NULL;
 
   for (int i = 0; i < 65; i++)
-  {
-    char *next = sb_xasprintf ("%s%s{\"type\":\"R%d\",\"hard\":1,\"soft\":1}", rlimits, i ? "," : "", i);
-    free (rlimits);
-    rlimits = next;
-  }
+    {
+      char *next = sb_xasprintf ("%s%s{\"type\":\"R%d\",\"hard\":1,\"soft\":1}", rlimits, i ? "," : "", i);
+      free (rlimits);
+      rlimits = next;
+    }
   json = sb_xasprintf (PROC ("\"rlimits\":[%s]"), rlimits);
   tap_ok (sb_spec_parse (json, strlen (json), &spec, &err) < 0 && err
               && strstr (err->msg, "process.rlimits: at most 64 entries are allowed, got 65"),
@@ -319,31 +319,31 @@ static void
 test_mount_options (void)
 {
   for (size_t i = 0; i < sizeof (mount_cases) / sizeof (mount_cases[0]); i++)
-  {
-    const struct mount_case *c = &mount_cases[i];
-    _cleanup_free_ char *json = sb_xasprintf (
-        WITH ("\"mounts\":[{\"destination\":\"/m\",\"type\":\"tmpfs\",\"options\":[%s]}]"), c->options);
-    _cleanup_err_ sb_err *err = NULL;
-    _cleanup_spec_ sb_spec *spec = NULL;
-    const sb_mount *m;
-
-    if (sb_spec_parse (json, strlen (json), &spec, &err) < 0)
     {
-      tap_ok (false, "options [%s]: %s", c->options, err->msg);
-      continue;
+      const struct mount_case *c = &mount_cases[i];
+      _cleanup_free_ char *json = sb_xasprintf (
+          WITH ("\"mounts\":[{\"destination\":\"/m\",\"type\":\"tmpfs\",\"options\":[%s]}]"), c->options);
+      _cleanup_err_ sb_err *err = NULL;
+      _cleanup_spec_ sb_spec *spec = NULL;
+      const sb_mount *m;
+
+      if (sb_spec_parse (json, strlen (json), &spec, &err) < 0)
+        {
+          tap_ok (false, "options [%s]: %s", c->options, err->msg);
+          continue;
+        }
+      m = &spec->mounts[0];
+      tap_is_int ((long long)m->flags, (long long)c->flags, "[%s] flags", c->options);
+      tap_is_int ((long long)m->clear_flags, (long long)c->clear_flags, "[%s] clear_flags", c->options);
+      tap_is_int ((long long)m->propagation, (long long)c->propagation, "[%s] propagation", c->options);
+      tap_ok (m->bind == c->bind && m->recursive == c->recursive && m->idmap == c->idmap
+                  && m->tmpcopyup == c->tmpcopyup,
+              "[%s] bind/recursive/idmap/tmpcopyup", c->options);
+      if (c->data)
+        tap_is_str (m->data, c->data, "[%s] data", c->options);
+      else
+        tap_ok (m->data == NULL, "[%s] no data", c->options);
     }
-    m = &spec->mounts[0];
-    tap_is_int ((long long)m->flags, (long long)c->flags, "[%s] flags", c->options);
-    tap_is_int ((long long)m->clear_flags, (long long)c->clear_flags, "[%s] clear_flags", c->options);
-    tap_is_int ((long long)m->propagation, (long long)c->propagation, "[%s] propagation", c->options);
-    tap_ok (m->bind == c->bind && m->recursive == c->recursive && m->idmap == c->idmap
-                && m->tmpcopyup == c->tmpcopyup,
-            "[%s] bind/recursive/idmap/tmpcopyup", c->options);
-    if (c->data)
-      tap_is_str (m->data, c->data, "[%s] data", c->options);
-    else
-      tap_ok (m->data == NULL, "[%s] no data", c->options);
-  }
 }
 
 static const char full_config[]
@@ -502,10 +502,10 @@ test_load (void)
   _cleanup_spec_ sb_spec *spec = NULL;
 
   if (mkdtemp (dir) == NULL)
-  {
-    tap_ok (false, "mkdtemp");
-    return;
-  }
+    {
+      tap_ok (false, "mkdtemp");
+      return;
+    }
   missing = sb_xasprintf ("bundle %s: config.json: No such file or directory", dir);
   tap_ok (sb_spec_load (dir, &spec, &err) < 0 && err && strcmp (err->msg, missing) == 0,
           "missing config.json: %s", err ? err->msg : "no error");
@@ -538,11 +538,11 @@ test_names (void)
       = { "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop" };
 
   for (int k = 0; k < SB_NS_KINDS; k++)
-  {
-    tap_is_str (sb_ns_name (k), spec_names[k], "sb_ns_name(%d)", k);
-    tap_is_str (sb_ns_proc_name (k), proc_names[k], "sb_ns_proc_name(%d)", k);
-    tap_is_int (sb_ns_clone_flag (k), flags[k], "sb_ns_clone_flag(%s)", spec_names[k]);
-  }
+    {
+      tap_is_str (sb_ns_name (k), spec_names[k], "sb_ns_name(%d)", k);
+      tap_is_str (sb_ns_proc_name (k), proc_names[k], "sb_ns_proc_name(%d)", k);
+      tap_is_int (sb_ns_clone_flag (k), flags[k], "sb_ns_clone_flag(%s)", spec_names[k]);
+    }
   for (int k = 0; k < SB_HOOK_KINDS; k++)
     tap_is_str (sb_hook_kind_name (k), hooks[k], "sb_hook_kind_name(%d)", k);
 }
