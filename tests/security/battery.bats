@@ -25,58 +25,7 @@ SUDOBOX=$BUILD/src/sudobox/sudobox
 
 sb() { "$SUDOBOX" --root "$WSROOT/state" "$@"; }
 
-# The host's view of itself; compared before and after every test.
-host_state() {
-    local f
-    for f in kernel/core_pattern kernel/modprobe vm/swappiness kernel/threads-max kernel/ctrl-alt-del \
-        kernel/hostname kernel/sysrq kernel/keys/maxkeys; do
-        [ -r "/proc/sys/$f" ] && echo "$f=$(cat "/proc/sys/$f")"
-    done
-    hostname
-    [ -r /sys/kernel/mm/transparent_hugepage/defrag ] && cat /sys/kernel/mm/transparent_hugepage/defrag
-    # Wall clock minus boot clock: moves only if someone sets the clock.
-    python3 -c 'import time; print("clock", round(time.time() - time.clock_gettime(time.CLOCK_BOOTTIME)))'
-    (cd "$WSROOT/canary" && find . -printf '%p %m %u %g %s %T@ %y %l\n' | sort && find . -type f -exec sha256sum {} + | sort)
-    sha256sum "$SUDOBOX" "$BUILD/src/runc/sudobox-runc" "$BUILD/src/init/sudobox-init"
-    # Mounts of the host's namespace, cgroup roots' release agents and
-    # limits, root's keys.
-    # (Other people's containers under /tmp, /run and /var come and go on a
-    # shared machine: those are left out, ours are not.)
-    awk -v own="$WSROOT" '$5 !~ "^/(tmp|run|var)/" || index($5, own) == 1 {print $4, $5, $6, $9, $10}' \
-        /proc/1/mountinfo | sort
-    for f in /sys/fs/cgroup/*/release_agent /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/memory/memory.limit_in_bytes; do
-        [ -r "$f" ] && echo "$f=$(cat "$f")"
-    done
-    python3 -c 'import ctypes,sys
-libc = ctypes.CDLL(None, use_errno=True); buf = ctypes.create_string_buffer(256)
-n = libc.syscall(250, 6, int(sys.argv[1]), buf, 256)  # KEYCTL_DESCRIBE
-print("host key", n, buf.value.decode())' "${SENTINEL_HOSTKEY:-0}"
-    for p in ${SENTINELS:-}; do echo "sentinel $p $(awk '{print $3}' "/proc/$p/stat" 2>/dev/null || echo gone)"; done
-    ls /tmp | grep -E '^battery-' || true
-}
-
-check_host() {
-    host_state >"$WSROOT/host.after"
-    diff -u "$WSROOT/host.before" "$WSROOT/host.after"
-}
-
-# Host namespace inodes, the settings escape takes from its command line.
-battery_args() {
-    local ns="" k
-    for k in mnt pid net user uts ipc cgroup time; do ns+="$(stat -L -c %i "/proc/self/ns/$k"),"; done
-    echo "canary=$WSROOT/canary/secret" "state=$WSROOT/state" "hostns=${ns%,}" "hostpid=$SENTINEL_ROOT" \
-        "port=$HOSTPORT" "hostifs=$(ls /sys/class/net | tr '\n' ',' | sed 's/,$//')" "key=battery-host-secret" \
-        "other=$WSROOT/state/volumes/other-projects" "otherpid=$(init_pid other)" \
-        "delegated=$([ "$ISOLATION" = system ] && echo 1 || echo 0)" \
-        "guest=$([ "$ISOLATION" = microvm ] && echo 1 || echo 0)"
-}
-
-# The host pid of WS's init (0 in a mode without one on the host: microvm).
-init_pid() {
-    python3 -c 'import json,os,sys
-p = sys.argv[1]
-print(json.load(open(p))["pid"] if os.path.exists(p) else 0)' "$WSROOT/state/run/$1/state.json"
-}
+. "$BATS_TEST_DIRNAME/battery-lib.bash"
 
 host_id_first() { sb inspect "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["hostIdFirst"])'; }
 
@@ -107,7 +56,7 @@ new_ws() {
 
 setup_file() {
     [ -x "$SUDOBOX" ] && [ -x "$ESCAPE_DIR/escape" ] || return 0
-    export WSROOT HOSTPORT SENTINEL_ROOT SENTINEL_HOSTKEY SENTINELS
+    export WSROOT HOSTPORT SENTINEL_ROOT SENTINEL_HOSTKEY SENTINEL_KEYDESC SENTINELS
     WSROOT=$(mktemp -d /tmp/sbsec.XXXXXX)
     chmod 700 "$WSROOT"
     mkdir -p "$WSROOT/canary/dir"
@@ -123,9 +72,8 @@ while True:
     c, _ = s.accept(); c.sendall(b"battery-host-secret\n"); c.close()' "$HOSTPORT" >/dev/null 2>&1 3>&- &
     echo $! >"$WSROOT/service.pid"
     # A key in root's user keyring the workspace must not find.
-    SENTINEL_HOSTKEY=$(python3 -c 'import ctypes
-libc = ctypes.CDLL(None, use_errno=True)
-print(libc.syscall(248, b"user", b"battery-host-secret", b"x", 1, -4))')
+    add_host_key >"$WSROOT/hostkey"
+    SENTINEL_HOSTKEY=$(cat "$WSROOT/hostkey")
     # Another workspace, the victim of the cross-workspace attempts.
     new_ws other
     sb exec other -- sh -c 'echo other-secret > /projects/secret'

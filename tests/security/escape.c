@@ -14,7 +14,9 @@
    key description in the host's root keyrings), other (the host path of
    another workspace's /projects), otherpid (its init's host pid),
    delegated (1 where the mode delegates the cgroup subtree: system), guest
-   (1 where the workspace has a kernel of its own: microvm).
+   (1 where the workspace has a kernel of its own: microvm), nested (1 when
+   run in a container a nested engine started inside a workspace:
+   battery-nested.bats).
 
    Built static so it runs in any rootfs.  */
 #include <arpa/inet.h>
@@ -60,7 +62,7 @@
 
 static int n_tests, n_failed;
 const char *canary, *state, *hostns, *hostifs, *keydesc, *other;
-long hostpid, otherpid, port, delegated, guest;
+long hostpid, otherpid, port, delegated, guest, nested;
 /* Set while the attempts of a group only reach the kernel the workspace
    runs on: in a guest (microvm) that kernel is the workspace's own, so what
    succeeds there is contained and reported as such; the host side checks
@@ -195,6 +197,8 @@ main (int argc, char **argv)
         delegated = atol (v);
       else if (!strncmp (argv[i], "guest=", 6))
         guest = atol (v);
+      else if (!strncmp (argv[i], "nested=", 7))
+        nested = atol (v);
       else if (!strncmp (argv[i], "port=", 5))
         port = atol (v);
       else if (!strncmp (argv[i], "hostifs=", 8))

@@ -10,7 +10,7 @@
 
 /* Settings from the command line (see escape.c).  */
 extern const char *canary, *state, *hostns, *hostifs, *keydesc, *other;
-extern long hostpid, otherpid, port, delegated, guest;
+extern long hostpid, otherpid, port, delegated, guest, nested;
 /* While set, a successful attempt only reached the guest kernel the
    workspace owns (microvm): reported as contained (see escape.c).  */
 extern bool guest_scope;
