@@ -33,7 +33,6 @@
 
 #define BOOT_MS 120000
 #define POWEROFF_MS 10000
-#define MEM_MB 1024u
 #define SHIM_PID "shim.pid"
 #define TTY_PATH "tty"
 
@@ -93,7 +92,8 @@ paths_release (vm_paths *p)
 static int
 make_disks (const char *rootfs, const vm_paths *p, const sb_process *proc, uid_t uid, sb_err **err)
 {
-  char *mkfs[] = { "mkfs.ext4", "-q", "-F", "-L", "sudobox-root", "-d", (char *)rootfs, p->base, "8G", NULL };
+  _cleanup_free_ char *size = sb_xasprintf ("%lluk", SB_MICROVM_OCI_ROOT_SIZE / 1024);
+  char *mkfs[] = { "mkfs.ext4", "-q", "-F", "-L", "sudobox-root", "-d", (char *)rootfs, p->base, size, NULL };
 
   if (sb_vm_run (mkfs, err) < 0)
     return sb_error_wrap (err, "make the guest's disk from `%s`", rootfs);
@@ -127,36 +127,51 @@ random_hex (char out[65], sb_err **err)
   return 0;
 }
 
-/* Boots the guest and mounts its disks; the agent's channel for the
+/* Starts the guest: restored from the template's snapshot when it has the
+   template's devices (a network), else a cold boot.  */
+static int
+start_guest (const char *root, const sb_spec *spec, const vm_paths *p, uid_t uid, pid_t *pid, sb_err **err)
+{
+  _cleanup_free_ char *cache = sb_xasprintf ("%s/.microvm", root), *snapshot = NULL;
+  bool network = spec->linux.namespaces[SB_NS_NETWORK].present, kvm = want_kvm ();
+  sb_vm_boot b = { 0 };
+  int r;
+
+  if (sb_vm_boot_files_in (cache, &b, err) < 0)
+    return -1;
+  r = 0;
+  if (network && !secure_getenv ("SUDOBOX_MICROVM_COLD"))
+    r = sb_microvm_oci_template (cache, &b, uid, kvm, &snapshot, err);
+  if (r == 0)
+    {
+      sb_microvm_cfg c = { .run_dir = p->run,
+                           .vmlinux = b.vmlinux,
+                           .initramfs = b.initramfs,
+                           .base_disk = p->base,
+                           .root_disk = p->root,
+                           .projects_disk = p->projects,
+                           .uid = uid,
+                           .gid = uid,
+                           .incoming = snapshot,
+                           .mem_mb = SB_MICROVM_OCI_MEM_MB,
+                           .cpus = 1,
+                           .kvm = kvm,
+                           .network = network };
+      r = sb_vm_start_guest (&c, BOOT_MS, pid, err);
+    }
+  sb_vm_boot_release (&b);
+  return r;
+}
+
+/* Starts the guest and mounts its disks; the agent's channel for the
    container's process in *fd (with its port lock).  */
 static int
 boot (const char *root, const sb_spec *spec, const vm_paths *p, uid_t uid, pid_t *pid, int *fd, int *lock,
       sb_err **err)
 {
-  _cleanup_free_ char *cache = sb_xasprintf ("%s/.microvm", root);
-  sb_vm_boot b = { 0 };
   char seed[65];
-  int r;
 
-  if (sb_vm_boot_files_in (cache, &b, err) < 0)
-    return -1;
-  {
-    sb_microvm_cfg c = { .run_dir = p->run,
-                         .vmlinux = b.vmlinux,
-                         .initramfs = b.initramfs,
-                         .base_disk = p->base,
-                         .root_disk = p->root,
-                         .projects_disk = p->projects,
-                         .uid = uid,
-                         .gid = uid,
-                         .mem_mb = MEM_MB,
-                         .cpus = 1,
-                         .kvm = want_kvm (),
-                         .network = spec->linux.namespaces[SB_NS_NETWORK].present };
-    r = sb_vm_start_guest (&c, BOOT_MS, pid, err);
-  }
-  sb_vm_boot_release (&b);
-  if (r < 0)
+  if (start_guest (root, spec, p, uid, pid, err) < 0)
     return -1;
   {
     sb_agent_setup s = { .hostname = spec->hostname ? spec->hostname : "sudobox",
