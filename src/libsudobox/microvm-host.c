@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "selfexe.h"
 #include "util.h"
 
 void
@@ -73,33 +74,6 @@ sb_vm_run (char *const *argv, sb_err **err)
   return run_capture (argv, NULL, err);
 }
 
-/* Next to the sudobox binary in the build tree, else the libexec dir.  */
-static int
-helper_path (const char *build_rel, const char *name, char **out, sb_err **err)
-{
-  char exe[PATH_MAX];
-  ssize_t n = readlink ("/proc/self/exe", exe, sizeof (exe) - 1);
-
-  if (n > 0)
-    {
-      _cleanup_free_ char *cand = NULL;
-      exe[n] = '\0';
-      *strrchr (exe, '/') = '\0';
-      cand = sb_xasprintf ("%s/%s/%s", exe, build_rel, name);
-      if (access (cand, X_OK) == 0)
-        {
-          *out = realpath (cand, NULL);
-          return *out ? 0 : sb_error (err, errno, "`%s`", cand);
-        }
-    }
-  *out = sb_xasprintf ("%s/sudobox/%s", SUDOBOX_LIBEXECDIR, name);
-  if (access (*out, X_OK) == 0)
-    return 0;
-  free (*out);
-  *out = NULL;
-  return sb_error (err, ENOENT, "%s not found (build it, or install sudobox)", name);
-}
-
 /* The script's own cache check costs a dozen processes: skip it while the
    stamp is newer than the agent and than the last kernel (un)install.  */
 static bool
@@ -117,15 +91,12 @@ sb_vm_boot_files_in (const char *root, sb_vm_boot *b, sb_err **err)
 {
   _cleanup_free_ char *agent = NULL, *script = NULL, *out = NULL, *dir = NULL, *key = NULL;
   _cleanup_close_ int lock = -1;
-  const char *env_agent = secure_getenv ("SUDOBOX_AGENT");
 
-  if (env_agent && *env_agent)
-    agent = sb_xstrdup (env_agent);
-  else if (helper_path ("../agent", "sudobox-agent", &agent, err) < 0)
+  if (sb_find_helper ("sudobox-agent", "agent", "SUDOBOX_AGENT", &agent, err) < 0)
     return -1;
-  /* The script sits in the source tree next to the agent's sources.  */
-  if (helper_path ("../../../src/agent", "mkinitramfs.sh", &script, NULL) < 0
-      && helper_path ("../agent", "mkinitramfs.sh", &script, err) < 0)
+  /* In the build tree the script sits in the source tree next to the
+     agent's sources.  */
+  if (sb_find_helper ("mkinitramfs.sh", "../../src/agent", "SUDOBOX_MKINITRAMFS", &script, err) < 0)
     return -1;
   dir = sb_xasprintf ("%s/microvm/boot", root);
   if (sb_mkdir_p (dir, 0700, err) < 0)
