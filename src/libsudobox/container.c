@@ -623,14 +623,17 @@ write_maps (creation *c, pid_t pid, sb_err **err)
 static int
 drive_direct (creation *c, sb_err **err)
 {
-  if (!c->stage1_in_cgroup && sb_cgroup_enter (c->cg, c->init, err) < 0)
-    return -1;
   if (c->userns_new && write_maps (c, c->init, err) < 0)
+    return -1;
+  /* Before the cgroup migration, which takes milliseconds per v1
+     controller (none with CLONE_INTO_CGROUP on v2): the helper starts
+     meanwhile.  */
+  if (c->o->on_namespaces && c->o->on_namespaces (c->init, c->o->on_created_arg, err) < 0)
+    return -1;
+  if (!c->stage1_in_cgroup && sb_cgroup_enter (c->cg, c->init, err) < 0)
     return -1;
   if (sb_sync_send (c->sync, SB_SYNC_GO, 0, -1, NULL) < 0)
     return sb_error (err, errno, "sync");
-  if (c->o->on_namespaces && c->o->on_namespaces (c->init, c->o->on_created_arg, err) < 0)
-    return -1;
   return drive_created (c, err);
 }
 
