@@ -98,24 +98,16 @@ resolve_user (const char *rootfs, const char *want, vm_user *u, sb_err **err)
   return 0;
 }
 
+/* The session's environment as for any workspace, with a PATH first: the
+   guest's process gets none from the image's config.  */
 static char **
 session_env (const sb_ws_exec_opts *o, const sb_wsconfig *cfg, const vm_user *u)
 {
+  _cleanup_strv_ char **rest = sb_ws_session_env (o, cfg, u->home, u->name);
   char **env = NULL;
-  const char *term = getenv ("TERM");
-  _cleanup_free_ char *h = sb_xasprintf ("HOME=%s", u->home);
-  _cleanup_free_ char *us = sb_xasprintf ("USER=%s", u->name);
-  _cleanup_free_ char *l = sb_xasprintf ("LOGNAME=%s", u->name);
-  _cleanup_free_ char *t = sb_xasprintf ("TERM=%s", term && o->tty ? term : "xterm");
 
   sb_strv_append (&env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-  sb_strv_append (&env, h);
-  sb_strv_append (&env, us);
-  sb_strv_append (&env, l);
-  sb_strv_append (&env, t);
-  for (char **e = cfg->env; e && *e; e++)
-    sb_strv_append (&env, *e);
-  for (char **e = o->env; e && *e; e++)
+  for (char **e = rest; e && *e; e++)
     sb_strv_append (&env, *e);
   return env;
 }

@@ -82,8 +82,11 @@ teardown() {
     run sb exec ids -- cat /proc/self/uid_map
     [ "$(echo $output)" = "0 $first 65536" ]
     # Every process of the workspace, seen from the host, has a uid in the range.
-    pids=$(sb exec ids -- sh -c 'sleep 30 & echo $!' ; true)
-    for p in $(pgrep -f 'sleep 30'); do
+    # (A duration no other process on the host uses, to find ours.)
+    local nap="30.$$"
+    sb exec ids -- sh -c "sleep $nap </dev/null >/dev/null 2>&1 &"
+    [ -n "$(pgrep -fx "sleep $nap")" ]
+    for p in $(pgrep -fx "sleep $nap"); do
         uid=$(awk '/^Uid:/ {print $2}' /proc/$p/status)
         [ "$uid" -ge "$first" ] && [ "$uid" -lt $((first + 65536)) ]
     done
