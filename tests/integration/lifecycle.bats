@@ -220,7 +220,8 @@ PY
 
 @test "pause freezes the container and resume thaws it" {
     new_ids 1
-    bundle --rw -- sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/counter; sleep 0.05; done'
+    # Renamed into place: a reader never sees the file truncated mid-write.
+    bundle --rw -- sh -c 'i=0; while :; do i=$((i+1)); echo $i >/tmp/c.new; mv /tmp/c.new /tmp/counter; sleep 0.05; done'
     rt_detached run -d -b "$BUNDLE" "$ID"
     wait_for test -s "$BUNDLE/rootfs/tmp/counter"
     rt pause "$ID"
@@ -232,7 +233,8 @@ PY
     [ "$a" = "$b" ]
     rt resume "$ID"
     [ "$(state_field "$ID" status)" = running ]
-    wait_for test "$(cat "$BUNDLE/rootfs/tmp/counter")" -gt "$b"
+    # Read again on every try (a $(...) here would be read once).
+    wait_for sh -c "[ \"\$(cat '$BUNDLE/rootfs/tmp/counter')\" -gt $b ]"
 }
 
 @test "delete --force of a paused container" {
