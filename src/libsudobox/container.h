@@ -96,6 +96,9 @@ int sb_container_start (const char *root, const char *id, sb_err **err);
    exit code (128+signal when killed) in *exit_code.  */
 int sb_container_run (const sb_create_opts *o, bool detach, int *exit_code, sb_err **err);
 int sb_container_exec (const sb_exec_opts *o, int *exit_code, sb_err **err);
+/* The process an exec runs: -p replaces the container's, otherwise the
+   container's process (taken from spec) with the command line's overrides.  */
+int sb_exec_process (const sb_exec_opts *o, sb_spec *spec, sb_process **out, sb_err **err);
 int sb_container_kill (const char *root, const char *id, int sig, bool all, sb_err **err);
 int sb_container_delete (const char *root, const char *id, bool force, sb_err **err);
 int sb_container_pause (const char *root, const char *id, bool pause, sb_err **err);

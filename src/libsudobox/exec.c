@@ -38,10 +38,8 @@ replace_env (char ***env, const char *kv)
   sb_strv_append (env, kv);
 }
 
-/* The process to run: -p replaces the container's, otherwise the
-   container's process with the command line's overrides.  */
-static int
-build_process (const sb_exec_opts *o, sb_spec *spec, sb_process **out, sb_err **err)
+int
+sb_exec_process (const sb_exec_opts *o, sb_spec *spec, sb_process **out, sb_err **err)
 {
   sb_process *p;
 
@@ -237,7 +235,7 @@ open_init (exec_job *j, sb_err **err)
   spec = j->spec;
   if (sb_spec_needs_sealed_runtime (spec) && sb_selfexe_ensure_sealed (NULL, err) < 0)
     return -1;
-  if (build_process (j->o, spec, &j->proc, err) < 0)
+  if (sb_exec_process (j->o, spec, &j->proc, err) < 0)
     return -1;
   if (j->proc->terminal && j->o->detach && j->o->console_socket == NULL)
     return sb_error (err, 0, "exec -t -d needs a --console-socket");

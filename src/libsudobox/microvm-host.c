@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -198,5 +199,16 @@ sb_vm_start_guest (const sb_microvm_cfg *c, int timeout_ms, pid_t *pid, sb_err *
       free (text);
       return -1;
     }
+  return 0;
+}
+
+int
+sb_vm_random_hex (char out[65], sb_err **err)
+{
+  uint8_t b[32];
+  if (getrandom (b, sizeof (b), 0) != (ssize_t)sizeof (b))
+    return sb_error (err, errno, "getrandom");
+  for (size_t i = 0; i < sizeof (b); i++)
+    snprintf (out + 2 * i, 3, "%02x", b[i]);
   return 0;
 }

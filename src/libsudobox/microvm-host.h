@@ -30,4 +30,8 @@ int sb_vm_start_guest (const sb_microvm_cfg *c, int timeout_ms, pid_t *pid, sb_e
 /* Kills a VM and waits until it is gone.  */
 void sb_vm_kill (pid_t pid);
 
+/* 32 random bytes as 64 hex digits: the guest RNG's reseed at setup (every
+   guest restored from one snapshot starts with the same RNG state).  */
+int sb_vm_random_hex (char out[65], sb_err **err);
+
 #endif

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -116,17 +115,6 @@ want_kvm (void)
   return false;
 }
 
-static int
-random_hex (char out[65], sb_err **err)
-{
-  uint8_t b[32];
-  if (getrandom (b, sizeof (b), 0) != (ssize_t)sizeof (b))
-    return sb_error (err, errno, "getrandom");
-  for (size_t i = 0; i < sizeof (b); i++)
-    snprintf (out + 2 * i, 3, "%02x", b[i]);
-  return 0;
-}
-
 /* Starts the guest: restored from the template's snapshot when it has the
    template's devices (a network), else a cold boot.  */
 static int
@@ -178,7 +166,7 @@ boot (const char *root, const sb_spec *spec, const vm_paths *p, uid_t uid, pid_t
                          .root_dev = "vda",
                          .projects_dev = "vdb",
                          .seed = seed };
-    if (random_hex (seed, err) < 0 || sb_microvm_connect (p->run, 5000, fd, lock, err) < 0
+    if (sb_vm_random_hex (seed, err) < 0 || sb_microvm_connect (p->run, 5000, fd, lock, err) < 0
         || sb_microvm_setup (*fd, &s, BOOT_MS, err) < 0)
       {
         sb_vm_kill (*pid);
@@ -572,37 +560,6 @@ sb_microvm_oci_delete (const char *root, const char *id, bool force, sb_err **er
 }
 
 /* The container's process with exec's overrides, or -p's.  */
-static int
-exec_process (const sb_exec_opts *o, sb_spec *spec, sb_process **out, sb_err **err)
-{
-  sb_process *p;
-
-  if (o->process_json)
-    return sb_process_parse (o->process_json, strlen (o->process_json), out, err);
-  if (o->args == NULL || o->args[0] == NULL)
-    return sb_error (err, 0, "exec: no command given");
-  p = sb_steal (&spec->process);
-  sb_strv_free (p->args);
-  p->args = NULL;
-  for (char **a = o->args; *a; a++)
-    sb_strv_append (&p->args, *a);
-  for (char **e = o->env; e && *e; e++)
-    sb_strv_append (&p->env, *e);
-  if (o->cwd)
-    {
-      free (p->cwd);
-      p->cwd = sb_xstrdup (o->cwd);
-    }
-  if (o->has_user)
-    {
-      p->uid = o->uid;
-      p->gid = o->gid;
-    }
-  p->terminal = o->tty;
-  *out = p;
-  return 0;
-}
-
 int
 sb_microvm_oci_exec (const sb_exec_opts *o, int *exit_code, sb_err **err)
 {
@@ -622,7 +579,7 @@ sb_microvm_oci_exec (const sb_exec_opts *o, int *exit_code, sb_err **err)
   if (o->detach || o->console_socket)
     return sb_error (err, 0, "exec -d and --console-socket are not available with isolation microvm yet");
   if (sb_spec_parse (st->config_json, strlen (st->config_json), &spec, err) < 0
-      || exec_process (o, spec, &p, err) < 0)
+      || sb_exec_process (o, spec, &p, err) < 0)
     return -1;
   r = sb_microvm_connect (run, 10000, &fd, &lock, err);
   if (r == 0)

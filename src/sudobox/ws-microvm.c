@@ -11,7 +11,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -150,18 +149,6 @@ launch (sb_mgr *m, const sb_ws_rec *ws, const sb_wsconfig *cfg, const ws_files *
   return r;
 }
 
-/* 32 random bytes as 64 hex digits (the guest RNG's reseed).  */
-static int
-random_hex (char out[65], sb_err **err)
-{
-  uint8_t b[32];
-  if (getrandom (b, sizeof (b), 0) != (ssize_t)sizeof (b))
-    return sb_error (err, errno, "getrandom");
-  for (size_t i = 0; i < sizeof (b); i++)
-    snprintf (out + 2 * i, 3, "%02x", b[i]);
-  return 0;
-}
-
 int
 sb_ws_microvm_start (sb_mgr *m, const sb_ws_rec *ws, sb_err **err)
 {
@@ -180,7 +167,7 @@ sb_ws_microvm_start (sb_mgr *m, const sb_ws_rec *ws, sb_err **err)
     {
       char seed[65];
       sb_agent_setup s = { .hostname = cfg.hostname, .root_dev = "vda", .projects_dev = "vdb", .seed = seed };
-      r = random_hex (seed, err);
+      r = sb_vm_random_hex (seed, err);
       if (r == 0)
         r = sb_microvm_connect (f.run, 5000, &fd, &lock, err);
       if (r == 0)
