@@ -8,11 +8,12 @@ DESTDIR ?=
 
 # Debian packages: building, testing, benchmarking.
 BUILD_DEPS = meson ninja-build pkg-config gcc libjson-c-dev libseccomp-dev libcap-dev \
-             libsqlite3-dev libfuse3-dev libmnl-dev libarchive-dev
-RUN_DEPS = mmdebstrap slirp4netns passt uidmap fuse3 qemu-system-x86 qemu-utils linux-image-amd64 e2fsprogs cpio
+             libsqlite3-dev libfuse3-dev libmnl-dev libarchive-dev libglib2.0-dev dpkg-dev musl-tools
+RUN_DEPS = mmdebstrap passt uidmap fuse3 qemu-system-x86 qemu-utils linux-image-amd64 e2fsprogs cpio
 TEST_DEPS = bats procps util-linux python3 python3-yaml runc crun bubblewrap clang libclang-rt-14-dev binutils tmux \
-            podman buildah containerd docker.io lxcfs busybox-static
+            podman buildah containerd docker.io lxcfs busybox-static slirp4netns
 STAMP = .cache/deps-installed
+SLIRP_SRC = subprojects/libslirp
 
 .PHONY: all deps build build-asan test unit integration demo demo-runc bench fuzz install uninstall clean format
 
@@ -22,12 +23,17 @@ $(STAMP):
 	./tools/install-deps.sh $(BUILD_DEPS) $(RUN_DEPS) $(TEST_DEPS)
 	mkdir -p .cache && touch $@
 
-deps: $(STAMP)
+deps: $(STAMP) $(SLIRP_SRC)
 
-$(BUILD)/build.ninja: | $(STAMP)
+# libslirp's Debian source (Debian ships only the shared library), built
+# static into sudobox-net by meson as a subproject.
+$(SLIRP_SRC): | $(STAMP)
+	./tools/fetch-source.sh libslirp $@
+
+$(BUILD)/build.ninja: | $(STAMP) $(SLIRP_SRC)
 	meson setup $(BUILD) --prefix=$(PREFIX)
 
-$(ASAN_BUILD)/build.ninja: | $(STAMP)
+$(ASAN_BUILD)/build.ninja: | $(STAMP) $(SLIRP_SRC)
 	meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 
 build: $(BUILD)/build.ninja

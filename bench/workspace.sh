@@ -120,8 +120,8 @@ setup_podman() {
     mkdir -p "$work/podman"
     # crun 1.8 refuses hybrid cgroups: runc.  No systemd here: cgroupfs, and
     # events to a file.  This machine cannot raise rlimits: default_ulimits
-    # empty.  netns: slirp4netns by default, the network a sudobox workspace
-    # gets, and no bridge or firewall rules on the host.
+    # empty.  netns: slirp4netns by default, user-mode networking (libslirp)
+    # as a sudobox workspace gets, and no bridge or firewall rules on the host.
     cat >"$work/podman/containers.conf" <<EOF
 [containers]
 default_ulimits = []

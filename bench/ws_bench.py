@@ -11,7 +11,7 @@
       `sudobox exec WS -- true` into a started workspace against RUNC_CMD
       (`runc exec` into a running container); target: sudobox/runc <= 1.5x.
   ws_bench.py memory COUNT SUDOBOX ROOT IMAGE
-      VmRSS and PSS of the monitor and its slirp4netns for COUNT idle
+      VmRSS and PSS of the monitor and its sudobox-net for COUNT idle
       workspaces; target: RSS <= 2 MiB per workspace.
 
 Times are wall clock of the whole command (fork+exec included), measured by
@@ -29,7 +29,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench import p90, timed  # noqa: E402
 
 WARMUP = 1
-# An idle workspace: long enough after start for the monitor and slirp4netns
+# The network helper the monitor starts (src/net).
+NET = "sudobox-net"
+# An idle workspace: long enough after start for the monitor and sudobox-net
 # to have finished their setup work and touched every page they will touch.
 SETTLE_S = 2.0
 
@@ -232,11 +234,11 @@ def measure_workspace(sb, root, ws):
     info = json.loads(subprocess.check_output(sudobox(sb, root, "inspect", ws)))
     mon = info["monitorPid"]
     kids = children(mon)
-    if "slirp4netns" not in kids:
-        raise RuntimeError("workspace %s: monitor %d has no slirp4netns child (children: %s)" %
-                           (ws, mon, ", ".join(sorted(kids)) or "none"))
-    inits = [pid for comm, pid in kids.items() if comm != "slirp4netns"]
-    return {"monitor": proc_kib(mon), "slirp4netns": proc_kib(kids["slirp4netns"]),
+    if NET not in kids:
+        raise RuntimeError("workspace %s: monitor %d has no %s child (children: %s)" %
+                           (ws, mon, NET, ", ".join(sorted(kids)) or "none"))
+    inits = [pid for comm, pid in kids.items() if comm != NET]
+    return {"monitor": proc_kib(mon), NET: proc_kib(kids[NET]),
             "init": proc_kib(inits[0]) if inits else None}
 
 
@@ -254,8 +256,8 @@ def bench_memory(count, sb, root, image):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     comps = {
         "monitor": [g["monitor"] for g in got],
-        "slirp4netns": [g["slirp4netns"] for g in got],
-        "monitor + slirp4netns": [tuple(m + n for m, n in zip(g["monitor"], g["slirp4netns"])) for g in got],
+        NET: [g[NET] for g in got],
+        "monitor + " + NET: [tuple(m + n for m, n in zip(g["monitor"], g[NET])) for g in got],
     }
     inits = [g["init"] for g in got if g["init"]]
     print("4. host memory per idle workspace, %d workspace(s) started, %.0f s idle (KiB)" % (count, SETTLE_S))
@@ -268,9 +270,9 @@ def bench_memory(count, sb, root, image):
         print("%-22s %4d %9d %9d %9d %9d %9d %9.2fx" % (name, len(xs), statistics.median(rss), p90(rss),
                                                         statistics.median(pss), p90(pss), statistics.median(uss),
                                                         statistics.median(rss) / 2048))
-    total = comps["monitor + slirp4netns"]
+    total = comps["monitor + " + NET]
     rss_total, pss_total, uss_total = (statistics.median([x[i] for x in total]) for i in range(3))
-    print(verdict(rss_total <= 2048, "RSS of monitor + slirp4netns <= 2 MiB (%.2f MiB; PSS %.2f MiB; USS %.2f MiB)" %
+    print(verdict(rss_total <= 2048, "RSS of monitor + sudobox-net <= 2 MiB (%.2f MiB; PSS %.2f MiB; USS %.2f MiB)" %
                   (rss_total / 1024, pss_total / 1024, uss_total / 1024)))
     return 0
 

@@ -9,7 +9,6 @@
 #include <linux/fs.h>
 #include <linux/random.h>
 #include <net/if.h>
-#include <net/route.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -25,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "netif.h"
 #include "util.h"
 
 /* Modules sit in /modules as NN-name.ko, numbered in load order by the
@@ -110,33 +110,14 @@ load_modules (void)
   free (list);
 }
 
+/* Set-up failures are logged, not fatal: the guest runs on without that
+   interface, and the log says why.  */
 static void
-set_addr (int sock, const char *ifname, unsigned long req, const char *ip)
+log_failure (sb_err **err)
 {
-  struct ifreq ifr = { 0 };
-  struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
-
-  snprintf (ifr.ifr_name, IFNAMSIZ, "%s", ifname);
-  sin->sin_family = AF_INET;
-  inet_pton (AF_INET, ip, &sin->sin_addr);
-  if (ioctl (sock, req, &ifr) < 0)
-    agent_log ("%s: address %s: %s", ifname, ip, strerror (errno));
-}
-
-static void
-link_up (int sock, const char *ifname)
-{
-  struct ifreq ifr = { 0 };
-
-  snprintf (ifr.ifr_name, IFNAMSIZ, "%s", ifname);
-  if (ioctl (sock, SIOCGIFFLAGS, &ifr) < 0)
-    {
-      agent_log ("%s: %s", ifname, strerror (errno));
-      return;
-    }
-  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-  if (ioctl (sock, SIOCSIFFLAGS, &ifr) < 0)
-    agent_log ("%s: up: %s", ifname, strerror (errno));
+  if (*err != NULL)
+    agent_log ("%s", (*err)->msg);
+  sb_err_free (err);
 }
 
 /* The NIC of published ports is told by its MAC (SB_AGENT_PUBLISH_MAC_LAST),
@@ -156,19 +137,11 @@ is_publish_nic (int sock, const char *ifname)
 static void
 default_nic_up (int sock, const char *ifname)
 {
-  struct rtentry rt = { 0 };
-  struct sockaddr_in *gw = (struct sockaddr_in *)&rt.rt_gateway;
+  sb_err *err = NULL;
 
-  set_addr (sock, ifname, SIOCSIFADDR, "10.0.2.15");
-  set_addr (sock, ifname, SIOCSIFNETMASK, "255.255.255.0");
-  link_up (sock, ifname);
-  ((struct sockaddr_in *)&rt.rt_dst)->sin_family = AF_INET;
-  ((struct sockaddr_in *)&rt.rt_genmask)->sin_family = AF_INET;
-  gw->sin_family = AF_INET;
-  inet_pton (AF_INET, "10.0.2.2", &gw->sin_addr);
-  rt.rt_flags = RTF_UP | RTF_GATEWAY;
-  if (ioctl (sock, SIOCADDRT, &rt) < 0)
-    agent_log ("default route: %s", strerror (errno));
+  if (sb_netif_set_addr (sock, ifname, "10.0.2.15", "255.255.255.0", &err) < 0
+      || sb_netif_up (sock, ifname, &err) < 0 || sb_netif_default_route (sock, "10.0.2.2", &err) < 0)
+    log_failure (&err);
 }
 
 /* Two NICs when the VM has a network: the network one and the one
@@ -177,22 +150,21 @@ static void
 network_up (void)
 {
   int sock = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sb_err *err = NULL;
 
   if (sock < 0)
     return;
-  link_up (sock, "lo");
+  if (sb_netif_up (sock, "lo", &err) < 0)
+    log_failure (&err);
   for (const char *const *n = (const char *const[]){ "eth0", "eth1", NULL }; *n; n++)
     {
       if (if_nametoindex (*n) == 0)
         continue;
-      if (is_publish_nic (sock, *n))
-        {
-          set_addr (sock, *n, SIOCSIFADDR, SB_AGENT_PUBLISH_GUEST);
-          set_addr (sock, *n, SIOCSIFNETMASK, "255.255.255.0");
-          link_up (sock, *n);
-        }
-      else
+      if (!is_publish_nic (sock, *n))
         default_nic_up (sock, *n);
+      else if (sb_netif_set_addr (sock, *n, SB_AGENT_PUBLISH_GUEST, "255.255.255.0", &err) < 0
+               || sb_netif_up (sock, *n, &err) < 0)
+        log_failure (&err);
     }
   close (sock);
 }

@@ -32,6 +32,7 @@
 #include "idmap.h"
 #include "idrange.h"
 #include "namespaces.h"
+#include "selfexe.h"
 #include "util.h"
 
 #define PROBE_ANSWER 4242
@@ -648,11 +649,27 @@ probe_kvm (sb_check_report *r)
             api);
 }
 
+/* Workspaces' default network: sudobox-net and the tun device it opens.  */
+static void
+probe_network (sb_check_report *r)
+{
+  _cleanup_err_ sb_err *e = NULL;
+  _cleanup_free_ char *net = NULL;
+
+  if (sb_find_helper ("sudobox-net", "net", "SUDOBOX_NET", &net, &e) < 0)
+    set_item (r, SB_CK_NETWORK, "network", SB_CHECK_WARN, "%s: workspaces need --network none", e->msg);
+  else if (access ("/dev/net/tun", R_OK | W_OK) < 0)
+    set_item (r, SB_CK_NETWORK, "network", SB_CHECK_WARN, "/dev/net/tun: %s: workspaces need --network none",
+              strerror (errno));
+  else
+    set_item (r, SB_CK_NETWORK, "network", SB_CHECK_OK, "%s", net);
+}
+
 static void
 probe_programs (sb_check_report *r)
 {
   struct utsname u;
-  _cleanup_free_ char *qemu_name = NULL, *qemu = NULL, *slirp = NULL, *pasta = NULL;
+  _cleanup_free_ char *qemu_name = NULL, *qemu = NULL;
 
   uname (&u);
   qemu_name = sb_xasprintf ("qemu-system-%s", u.machine);
@@ -661,14 +678,7 @@ probe_programs (sb_check_report *r)
     set_item (r, SB_CK_QEMU, "qemu", SB_CHECK_OK, "%s", qemu);
   else
     set_item (r, SB_CK_QEMU, "qemu", SB_CHECK_FAIL, "%s not found (install qemu-system-x86)", qemu_name);
-  slirp = find_in_path ("slirp4netns");
-  pasta = find_in_path ("pasta");
-  if (slirp || pasta)
-    set_item (r, SB_CK_NETWORK, "network", SB_CHECK_OK, "%s%s%s", slirp ? slirp : "",
-              slirp && pasta ? ", " : "", pasta ? pasta : "");
-  else
-    set_item (r, SB_CK_NETWORK, "network", SB_CHECK_WARN,
-              "neither slirp4netns nor pasta found: workspaces need --network none");
+  probe_network (r);
 }
 
 /* Another user's /etc/subuid range inside the workspaces' pool would let

@@ -29,7 +29,7 @@ typedef struct monitor
   sb_ws_rec *ws;
   pid_t init;
   pid_t net;
-  int net_exit_fd; /* slirp4netns exits when this closes, even if we are killed */
+  int net_exit_fd; /* the network helper exits when this closes, even if we are killed */
 } monitor;
 
 int
@@ -85,7 +85,6 @@ static int
 bring_up (monitor *mon, sb_err **err)
 {
   _cleanup_free_ char *bundle = sb_xasprintf ("%s/bundle", mon->dir);
-  _cleanup_free_ char *api = sb_xasprintf ("%s/slirp.sock", mon->dir);
   _cleanup_state_ sb_state *st = NULL;
   sb_create_opts o = { .root = mon->m->run_root, .id = mon->name, .bundle = bundle };
   sb_status status;
@@ -97,17 +96,16 @@ bring_up (monitor *mon, sb_err **err)
   if (sb_container_load (mon->m->run_root, mon->name, &st, &status, err) < 0)
     return -1;
   mon->init = st->pid;
-  unlink (api);
   if (mon->cfg.network
-      && sb_net_start_ex (st->pid, api, mon->cfg.publish, mon->cfg.n_publish, NULL, &mon->net,
-                          &mon->net_exit_fd, err)
+      && sb_net_start_ex (st->pid, mon->cfg.publish, mon->cfg.n_publish, NULL, &mon->net, &mon->net_exit_fd,
+                          err)
              < 0)
     return -1;
   return sb_container_start (mon->m->run_root, mon->name, err);
 }
 
 /* The network helper goes at once: it keeps no state worth a graceful
-   exit, and slirp4netns takes tens of milliseconds to act on SIGTERM.  */
+   exit.  */
 static void
 stop_helper (monitor *mon)
 {
@@ -119,15 +117,10 @@ stop_helper (monitor *mon)
   mon->net = 0;
 }
 
-/* What a stopped workspace must not keep: the helper's API socket and the
-   library's container state.  */
+/* What a stopped workspace must not keep: the library's container state.  */
 static void
 remove_leftovers (sb_mgr *m, const char *name)
 {
-  _cleanup_free_ char *dir = sb_mgr_ws_dir (m, name);
-  _cleanup_free_ char *api = sb_xasprintf ("%s/slirp.sock", dir);
-
-  unlink (api);
   sb_container_delete (m->run_root, name, true, NULL);
 }
 

@@ -3,115 +3,23 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <json-c/json.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
+#include "selfexe.h"
 #include "util.h"
 
-#define PUBLISH_USAGE "expected [IP:]HOSTPORT:PORT[/tcp|udp]"
 #define READY_TIMEOUT_MS 5000
-#define API_TIMEOUT_S 5
 /* How much of the helper's output an error quotes.  */
 #define TAIL_MAX 1024
 /* Fixed fd numbers in the helper, so its argv can name them.  */
 #define CHILD_READY_FD 3
 #define CHILD_EXIT_FD 4
-
-/* "127.0.0.1:8080", "[::1]:8080/udp": a publish's host side, for messages.  */
-typedef struct
-{
-  char s[INET6_ADDRSTRLEN + 16];
-} hostport;
-
-static hostport
-fmt_hostport (const sb_publish *p)
-{
-  hostport h;
-  bool v6 = strchr (p->host_ip, ':') != NULL;
-  snprintf (h.s, sizeof (h.s), "%s%s%s:%u%s", v6 ? "[" : "", p->host_ip, v6 ? "]" : "", p->host_port,
-            p->udp ? "/udp" : "");
-  return h;
-}
-
-static int
-parse_port (const char *opt, const char *s, uint16_t *out, sb_err **err)
-{
-  uint64_t v;
-  if (sb_parse_u64 (s, &v) < 0 || v < 1 || v > 65535)
-    return sb_error (err, 0, "--publish \"%s\": port \"%s\" is not a number from 1 to 65535", opt, s);
-  *out = (uint16_t)v;
-  return 0;
-}
-
-/* Stores the address in its canonical spelling.  */
-static int
-parse_ip (const char *opt, const char *ip, int family, sb_publish *out, sb_err **err)
-{
-  unsigned char addr[sizeof (struct in6_addr)];
-  if (inet_pton (family, ip, addr) != 1)
-    return sb_error (err, 0, "--publish \"%s\": \"%s\" is not an %s address", opt, ip,
-                     family == AF_INET6 ? "IPv6" : "IPv4");
-  if (inet_ntop (family, addr, out->host_ip, sizeof (out->host_ip)) == NULL)
-    return sb_error (err, errno, "--publish \"%s\"", opt);
-  return 0;
-}
-
-static int
-parse_proto (const char *opt, char *s, bool *udp, sb_err **err)
-{
-  char *slash = strrchr (s, '/');
-  if (slash == NULL)
-    return 0;
-  *slash = '\0';
-  if (strcmp (slash + 1, "udp") == 0)
-    *udp = true;
-  else if (strcmp (slash + 1, "tcp") != 0)
-    return sb_error (err, 0, "--publish \"%s\": unknown protocol \"%s\" (tcp or udp)", opt, slash + 1);
-  return 0;
-}
-
-int
-sb_publish_parse (const char *s, sb_publish *out, sb_err **err)
-{
-  _cleanup_free_ char *copy = sb_xstrdup (s);
-  const char *ip = "127.0.0.1";
-  int family = AF_INET;
-  char *ports = copy, *colon;
-
-  memset (out, 0, sizeof (*out));
-  if (parse_proto (s, copy, &out->udp, err) < 0)
-    return -1;
-  if (copy[0] == '[')
-    {
-      char *close = strchr (copy, ']');
-      if (close == NULL || close[1] != ':')
-        return sb_error (err, 0, "--publish \"%s\": " PUBLISH_USAGE, s);
-      *close = '\0';
-      ip = copy + 1;
-      ports = close + 2;
-      family = AF_INET6;
-    }
-  else if (strchr (copy, ':') != strrchr (copy, ':'))
-    {
-      ports = strchr (copy, ':');
-      *ports++ = '\0';
-      ip = copy;
-    }
-  colon = strchr (ports, ':');
-  if (colon == NULL || strchr (colon + 1, ':') != NULL || colon == ports || colon[1] == '\0')
-    return sb_error (err, 0, "--publish \"%s\": " PUBLISH_USAGE, s);
-  *colon = '\0';
-  if (parse_port (s, ports, &out->host_port, err) < 0 || parse_port (s, colon + 1, &out->port, err) < 0)
-    return -1;
-  return parse_ip (s, ip, family, out, err);
-}
 
 static bool
 is_wildcard (const char *ip)
@@ -134,7 +42,7 @@ check_overlaps (const sb_publish *p, size_t n, sb_err **err)
     for (size_t j = 0; j < i; j++)
       if (overlap (&p[i], &p[j]))
         {
-          hostport a = fmt_hostport (&p[j]), b = fmt_hostport (&p[i]);
+          sb_hostport a = sb_publish_host (&p[j]), b = sb_publish_host (&p[i]);
           if (strcmp (a.s, b.s) == 0)
             return sb_error (err, 0, "port %s is published twice", a.s);
           return sb_error (err, 0, "published ports %s and %s overlap", a.s, b.s);
@@ -145,7 +53,7 @@ check_overlaps (const sb_publish *p, size_t n, sb_err **err)
 static int
 check_one_free (const sb_publish *p, sb_err **err)
 {
-  hostport h = fmt_hostport (p);
+  sb_hostport h = sb_publish_host (p);
   bool v6 = strchr (p->host_ip, ':') != NULL;
   struct sockaddr_storage ss = { 0 };
   socklen_t len;
@@ -203,26 +111,6 @@ sb_net_resolv_conf (void)
   return "nameserver 10.0.2.3\n";
 }
 
-/* The helper by absolute path, resolved before fork so the child only has
-   to execve.  */
-static char *
-find_slirp4netns (sb_err **err)
-{
-  const char *env = getenv ("PATH");
-  _cleanup_free_ char *path = sb_xstrdup (env != NULL && *env != '\0' ? env : "/usr/local/bin:/usr/bin:/bin");
-  char *save = NULL;
-
-  for (char *dir = strtok_r (path, ":", &save); dir != NULL; dir = strtok_r (NULL, ":", &save))
-    {
-      char *exe = sb_xasprintf ("%s/slirp4netns", dir);
-      if (access (exe, X_OK) == 0)
-        return exe;
-      free (exe);
-    }
-  sb_error (err, 0, "slirp4netns not found in PATH (install the slirp4netns package, or use --network none)");
-  return NULL;
-}
-
 /* Where the helper's output goes and how to get its tail back.  With a log
    file the tail is read from the file; otherwise from a pipe that is closed
    once the helper is ready (the helper ignores SIGPIPE, so later output is
@@ -253,7 +141,7 @@ output_open (helper_output *o, const char *log_path, sb_err **err)
     {
       o->child_fd = open (log_path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
       if (o->child_fd < 0)
-        return sb_error (err, errno, "open slirp4netns log `%s`", log_path);
+        return sb_error (err, errno, "open network helper log `%s`", log_path);
       o->log_start = lseek (o->child_fd, 0, SEEK_END);
       return 0;
     }
@@ -355,7 +243,7 @@ typedef struct
    out of the way first so the dup2 to 0..4 cannot clobber another source.  */
 static void __attribute__ ((noreturn)) child_exec (const child_setup *c)
 {
-  static const char msg[] = "sudobox: cannot execute slirp4netns\n";
+  static const char msg[] = "sudobox: cannot execute sudobox-net\n";
   int null_fd = fcntl (c->null_fd, F_DUPFD_CLOEXEC, 10);
   int out_fd = fcntl (c->out_fd, F_DUPFD_CLOEXEC, 10);
   int ready_fd = fcntl (c->ready_fd, F_DUPFD_CLOEXEC, 10);
@@ -385,20 +273,12 @@ static void __attribute__ ((noreturn)) child_exec (const child_setup *c)
 }
 
 static char **
-helper_argv (pid_t pid, const char *api_socket, bool with_exit_fd)
+helper_argv (pid_t pid, const sb_publish *p, size_t n, bool with_exit_fd)
 {
   char **argv = NULL;
   char *s;
-  sb_strv_append (&argv, "slirp4netns");
-  sb_strv_append (&argv, "--configure");
-  sb_strv_append (&argv, "--mtu=65520");
-  sb_strv_append (&argv, "--disable-host-loopback");
-  /* Confine the helper itself: its own mount namespace without
-     capabilities, and a syscall filter.  */
-  sb_strv_append (&argv, "--enable-sandbox");
-  sb_strv_append (&argv, "--enable-seccomp");
-  sb_strv_append (&argv, "--api-socket");
-  sb_strv_append (&argv, api_socket);
+
+  sb_strv_append (&argv, "sudobox-net");
   s = sb_xasprintf ("--ready-fd=%d", CHILD_READY_FD);
   sb_strv_append (&argv, s);
   free (s);
@@ -408,10 +288,15 @@ helper_argv (pid_t pid, const char *api_socket, bool with_exit_fd)
       sb_strv_append (&argv, s);
       free (s);
     }
+  for (size_t i = 0; i < n; i++)
+    {
+      s = sb_xasprintf ("--publish=%s", sb_publish_spec (&p[i]).s);
+      sb_strv_append (&argv, s);
+      free (s);
+    }
   s = sb_xasprintf ("%d", (int)pid);
   sb_strv_append (&argv, s);
   free (s);
-  sb_strv_append (&argv, "tap0");
   return argv;
 }
 
@@ -423,19 +308,19 @@ now_ms (void)
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* 1 when the helper reported ready, 0 when it closed the ready fd (it
-   exited), -1 on timeout.  The output pipe is drained meanwhile so a
-   chatty helper cannot block on it.  */
+/* What the helper wrote on its ready fd before closing it: "ok", or why it
+   could not start.  Returns -1 on timeout.  The output pipe is drained
+   meanwhile so a chatty helper cannot block on it.  */
 static int
-wait_ready (int ready_fd, helper_output *o)
+wait_ready (int ready_fd, helper_output *o, char *msg, size_t size)
 {
   int64_t deadline = now_ms () + READY_TIMEOUT_MS;
   struct pollfd pfd[2] = { { .fd = ready_fd, .events = POLLIN }, { .fd = o->read_fd, .events = POLLIN } };
+  size_t len = 0;
 
   for (;;)
     {
       int64_t left = deadline - now_ms ();
-      char c;
       ssize_t r;
       if (left <= 0)
         return -1;
@@ -445,10 +330,13 @@ wait_ready (int ready_fd, helper_output *o)
         pfd[1].fd = -1;
       if (pfd[0].revents == 0)
         continue;
-      r = read (ready_fd, &c, 1);
+      r = read (ready_fd, msg + len, size - 1 - len);
       if (r < 0 && errno == EINTR)
         continue;
-      return r > 0 ? 1 : 0;
+      if (r > 0 && (len += (size_t)r) < size - 1)
+        continue;
+      msg[len] = '\0';
+      return 0;
     }
 }
 
@@ -460,115 +348,38 @@ kill_helper (pid_t pid, int *status)
     ;
 }
 
+/* The helper said why (a port in use), or died without a word: then its
+   exit status and last output say what happened.  */
 static int
-not_ready_error (pid_t pid, pid_t target, int ready, helper_output *o, sb_err **err)
+not_ready_error (pid_t pid, pid_t target, bool timeout, const char *msg, helper_output *o, sb_err **err)
 {
   int status = 0;
   _cleanup_free_ char *tail = NULL;
   char why[64];
 
   kill_helper (pid, &status);
+  if (!timeout && *msg != '\0')
+    return sb_error (err, 0, "%s", msg);
   tail = output_tail (o);
-  if (ready < 0)
+  if (timeout)
     snprintf (why, sizeof (why), "no answer within %d s", READY_TIMEOUT_MS / 1000);
   else if (WIFEXITED (status))
     snprintf (why, sizeof (why), "it exited with status %d", WEXITSTATUS (status));
   else
     snprintf (why, sizeof (why), "it was killed by signal %d", WTERMSIG (status));
-  return sb_error (err, 0, "slirp4netns did not become ready for the network namespace of pid %d (%s): %s",
+  return sb_error (err, 0, "the network helper did not start for the network namespace of pid %d (%s): %s",
                    (int)target, why, tail);
 }
 
-static int
-api_request (const char *api_socket, const char *req, char *reply, size_t size, sb_err **err)
-{
-  struct timeval tv = { .tv_sec = API_TIMEOUT_S };
-  _cleanup_close_ int fd = sb_unix_connect (api_socket, err);
-  ssize_t r;
-
-  if (fd < 0)
-    return sb_error_wrap (err, "slirp4netns API");
-  if (setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof (tv)) < 0
-      || setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof (tv)) < 0)
-    return sb_error (err, errno, "slirp4netns API: setsockopt");
-  /* One request per connection; the helper answers after our SHUT_WR.  */
-  if (sb_write_all (fd, req, strlen (req)) < 0 || shutdown (fd, SHUT_WR) < 0)
-    return sb_error (err, errno, "slirp4netns API: send to `%s`", api_socket);
-  r = sb_read_all (fd, reply, size - 1);
-  if (r < 0)
-    return sb_error (err, errno, "slirp4netns API: no reply from `%s`", api_socket);
-  reply[r] = '\0';
-  return 0;
-}
-
-static void
-json_putp (json_object **o)
-{
-  json_object_put (*o);
-}
-
-#define _cleanup_json_ __attribute__ ((cleanup (json_putp)))
-
-static int
-add_hostfwd (const char *api_socket, const sb_publish *p, sb_err **err)
-{
-  hostport h = fmt_hostport (p);
-  _cleanup_json_ json_object *req = json_object_new_object ();
-  _cleanup_json_ json_object *reply = NULL;
-  json_object *args = json_object_new_object (), *e, *desc;
-  char buf[4096];
-
-  json_object_object_add (args, "proto", json_object_new_string (p->udp ? "udp" : "tcp"));
-  json_object_object_add (args, "host_addr", json_object_new_string (p->host_ip));
-  json_object_object_add (args, "host_port", json_object_new_int (p->host_port));
-  json_object_object_add (args, "guest_port", json_object_new_int (p->port));
-  json_object_object_add (req, "execute", json_object_new_string ("add_hostfwd"));
-  json_object_object_add (req, "arguments", args);
-  if (api_request (api_socket, json_object_to_json_string_ext (req, JSON_C_TO_STRING_PLAIN), buf,
-                   sizeof (buf), err)
-      < 0)
-    return sb_error_wrap (err, "cannot publish port %s", h.s);
-  reply = json_tokener_parse (buf);
-  if (reply == NULL || !json_object_is_type (reply, json_type_object))
-    return sb_error (err, 0, "cannot publish port %s: slirp4netns answered `%s`", h.s, buf);
-  if (json_object_object_get_ex (reply, "error", &e))
-    {
-      const char *why = json_object_object_get_ex (e, "desc", &desc) ? json_object_get_string (desc)
-                                                                     : json_object_to_json_string (e);
-      _cleanup_err_ sb_err *probe = NULL;
-      /* slirp4netns does not say why its bind failed; a probe usually can.  */
-      if (check_one_free (p, &probe) < 0)
-        return sb_error (err, 0, "%s (slirp4netns: %s)", probe->msg, why);
-      return sb_error (err, 0, "cannot publish port %s: slirp4netns: %s", h.s, why);
-    }
-  if (!json_object_object_get_ex (reply, "return", &e))
-    return sb_error (err, 0, "cannot publish port %s: slirp4netns answered `%s`", h.s, buf);
-  return 0;
-}
-
-/* Refused before anything starts: slirp4netns 1.2's add_hostfwd takes
-   IPv4 host addresses only.  */
+/* Refused before anything starts: libslirp 4.7 accepts an IPv6 host
+   address but never connects what arrives there to the workspace.  */
 static int
 check_ipv4_only (const sb_publish *p, size_t n, sb_err **err)
 {
   for (size_t i = 0; i < n; i++)
     if (strchr (p[i].host_ip, ':') != NULL)
-      return sb_error (err, 0, "cannot publish port %s: slirp4netns forwards IPv4 host addresses only",
-                       fmt_hostport (&p[i]).s);
-  return 0;
-}
-
-static int
-publish_all (pid_t helper, const char *api_socket, const sb_publish *p, size_t n, sb_err **err)
-{
-  for (size_t i = 0; i < n; i++)
-    if (add_hostfwd (api_socket, &p[i], err) < 0)
-      {
-        int status;
-        kill_helper (helper, &status);
-        unlink (api_socket);
-        return -1;
-      }
+      return sb_error (err, 0, "cannot publish port %s: only IPv4 host addresses can be published",
+                       sb_publish_host (&p[i]).s);
   return 0;
 }
 
@@ -576,9 +387,6 @@ struct sb_net_pending
 {
   helper_output out;
   pid_t target, child;
-  char *api_socket;
-  const sb_publish *publish;
-  size_t n_publish;
   int ready_fd, exit_fd;
 };
 
@@ -588,14 +396,10 @@ sb_net_pending_free (sb_net_pending *np)
   if (np == NULL)
     return;
   if (np->child > 0)
-    {
-      kill_helper (np->child, NULL);
-      unlink (np->api_socket);
-    }
+    kill_helper (np->child, NULL);
   output_release (&np->out);
   sb_closep (&np->ready_fd);
   sb_closep (&np->exit_fd);
-  free (np->api_socket);
   free (np);
 }
 
@@ -623,42 +427,32 @@ spawn_pipes (sb_net_pending *np, const char *log_path, bool with_exit_fd, int *r
 }
 
 int
-sb_net_spawn (pid_t pid, const char *api_socket, const sb_publish *p, size_t n, const char *log_path,
-              bool with_exit_fd, sb_net_pending **out, sb_err **err)
+sb_net_spawn (pid_t pid, const sb_publish *p, size_t n, const char *log_path, bool with_exit_fd,
+              sb_net_pending **out, sb_err **err)
 {
   _cleanup_free_ char *exe = NULL;
   _cleanup_strv_ char **argv = NULL;
   _cleanup_close_ int null_fd = -1, ready_w = -1, exit_r = -1;
   sb_net_pending *np;
-  struct stat st;
   child_setup c;
 
   if (check_ipv4_only (p, n, err) < 0)
     return -1;
-  /* slirp4netns would fail to bind it; and our cleanup may only remove a
-     socket that this helper created.  */
-  if (lstat (api_socket, &st) == 0)
-    return sb_error (err, 0, "slirp4netns API socket `%s` already exists", api_socket);
-  exe = find_slirp4netns (err);
-  if (exe == NULL)
+  if (sb_find_helper ("sudobox-net", "net", "SUDOBOX_NET", &exe, err) < 0)
     return -1;
   null_fd = open ("/dev/null", O_RDWR | O_CLOEXEC);
   if (null_fd < 0)
     return sb_error (err, errno, "open /dev/null");
   np = sb_xmalloc0 (sizeof (*np));
-  *np = (sb_net_pending){ .out = { .child_fd = -1, .read_fd = -1 },
-                          .target = pid,
-                          .api_socket = sb_xstrdup (api_socket),
-                          .publish = p,
-                          .n_publish = n,
-                          .ready_fd = -1,
-                          .exit_fd = -1 };
+  *np = (sb_net_pending){
+    .out = { .child_fd = -1, .read_fd = -1 }, .target = pid, .ready_fd = -1, .exit_fd = -1
+  };
   if (spawn_pipes (np, log_path, with_exit_fd, &ready_w, &exit_r, err) < 0)
     {
       sb_net_pending_free (np);
       return -1;
     }
-  argv = helper_argv (pid, api_socket, with_exit_fd);
+  argv = helper_argv (pid, p, n, with_exit_fd);
   c = (child_setup){ .exe = exe,
                      .argv = argv,
                      .ready_fd = ready_w,
@@ -670,7 +464,7 @@ sb_net_spawn (pid_t pid, const char *api_socket, const sb_publish *p, size_t n, 
     {
       np->child = 0;
       sb_net_pending_free (np);
-      return sb_error (err, errno, "fork slirp4netns");
+      return sb_error (err, errno, "fork the network helper");
     }
   if (np->child == 0)
     child_exec (&c);
@@ -683,18 +477,13 @@ sb_net_spawn (pid_t pid, const char *api_socket, const sb_publish *p, size_t n, 
 int
 sb_net_finish (sb_net_pending *np, pid_t *helper, int *exit_fd, sb_err **err)
 {
-  int ready = wait_ready (np->ready_fd, &np->out);
+  char msg[512];
+  int r = wait_ready (np->ready_fd, &np->out, msg, sizeof (msg));
 
-  if (ready <= 0)
+  if (r < 0 || strcmp (msg, "ok") != 0)
     {
-      not_ready_error (np->child, np->target, ready, &np->out, err);
+      not_ready_error (np->child, np->target, r < 0, msg, &np->out, err);
       np->child = 0;
-      unlink (np->api_socket);
-      sb_net_pending_free (np);
-      return -1;
-    }
-  if (publish_all (np->child, np->api_socket, np->publish, np->n_publish, err) < 0)
-    {
       sb_net_pending_free (np);
       return -1;
     }
@@ -707,18 +496,18 @@ sb_net_finish (sb_net_pending *np, pid_t *helper, int *exit_fd, sb_err **err)
 }
 
 int
-sb_net_start_ex (pid_t pid, const char *api_socket, const sb_publish *p, size_t n, const char *log_path,
-                 pid_t *helper, int *exit_fd, sb_err **err)
+sb_net_start_ex (pid_t pid, const sb_publish *p, size_t n, const char *log_path, pid_t *helper, int *exit_fd,
+                 sb_err **err)
 {
   sb_net_pending *np = NULL;
 
-  if (sb_net_spawn (pid, api_socket, p, n, log_path, exit_fd != NULL, &np, err) < 0)
+  if (sb_net_spawn (pid, p, n, log_path, exit_fd != NULL, &np, err) < 0)
     return -1;
   return sb_net_finish (np, helper, exit_fd, err);
 }
 
 int
-sb_net_start (pid_t pid, const char *api_socket, const sb_publish *p, size_t n, pid_t *helper, sb_err **err)
+sb_net_start (pid_t pid, const sb_publish *p, size_t n, pid_t *helper, sb_err **err)
 {
-  return sb_net_start_ex (pid, api_socket, p, n, NULL, helper, NULL, err);
+  return sb_net_start_ex (pid, p, n, NULL, helper, NULL, err);
 }

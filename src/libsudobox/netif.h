@@ -1,0 +1,19 @@
+/* Network interface set-up by ioctl on an AF_INET datagram socket of the
+   network namespace to configure: what `ip link/addr/route` would do for
+   one interface, without netlink.  Used by the guest agent (the microVM's
+   NICs) and by sudobox-net (a workspace's tap device).  */
+#ifndef SB_NETIF_H
+#define SB_NETIF_H
+
+#include "error.h"
+
+/* Creates the tap device ifname (no packet-info header) in the calling
+   thread's network namespace; returns its fd, non-blocking, close-on-exec.  */
+int sb_netif_tap_open (const char *ifname, sb_err **err);
+/* ip is the address, mask the netmask, both dotted IPv4.  */
+int sb_netif_set_addr (int sock, const char *ifname, const char *ip, const char *mask, sb_err **err);
+int sb_netif_set_mtu (int sock, const char *ifname, int mtu, sb_err **err);
+int sb_netif_up (int sock, const char *ifname, sb_err **err);
+int sb_netif_default_route (int sock, const char *gateway, sb_err **err);
+
+#endif
