@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "netif.h"
@@ -80,6 +81,14 @@ configure (int tap_sock, sb_err **err)
   return sb_netif_default_route (tap_sock, NET_GATEWAY, err);
 }
 
+static bool
+same_file (int a, int b)
+{
+  struct stat sa, sb;
+
+  return fstat (a, &sa) == 0 && fstat (b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 /* Creates and configures tap0 inside the workspace's network namespace and
    comes back: the sockets libslirp opens later must be the host's.  */
 static int
@@ -95,6 +104,9 @@ open_tap (pid_t pid, sb_err **err)
     return sb_error (err, errno, "open /proc/self/ns/net");
   if (target < 0)
     return sb_error (err, errno, "network namespace of pid %d", (int)pid);
+  /* A tap device and a default route are for a workspace, never the host.  */
+  if (same_file (host, target))
+    return sb_error (err, 0, "pid %d is in the host's network namespace", (int)pid);
   if (setns (target, CLONE_NEWNET) < 0)
     return sb_error (err, errno, "join the network namespace of pid %d", (int)pid);
   tap = sb_netif_tap_open (NET_IFNAME, err);

@@ -567,6 +567,11 @@ test_failures (pid_t ns)
   tap_is_str (err ? err->msg : NULL, msg, "IPv6 host address refused before starting");
   sb_err_free (&err);
 
+  err = start_fails (getpid (), NULL, 0, NULL);
+  snprintf (msg, sizeof (msg), "pid %d is in the host's network namespace", (int)getpid ());
+  tap_is_str (err ? err->msg : NULL, msg, "the host's own network namespace is refused");
+  sb_err_free (&err);
+
   gone = fork ();
   if (gone == 0)
     _exit (0);
