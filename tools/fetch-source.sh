@@ -40,5 +40,6 @@ trap 'rm -rf "$work"' EXIT
     exit 1
 }
 dpkg-source --no-check -x "$work"/"$pkg"_*.dsc "$work/src" >/dev/null
+mkdir -p "$(dirname "$dest")"
 mv "$work/src" "$dest"
 echo "fetch-source: $pkg -> $dest"
