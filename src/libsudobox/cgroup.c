@@ -759,6 +759,35 @@ sb_cgroup_enter (sb_cgroup *cg, pid_t pid, sb_err **err)
 }
 
 int
+sb_cgroup_self_join_fds (sb_cgroup *cg, int **fds, size_t *n, sb_err **err)
+{
+  _cleanup_free_ int *out = NULL;
+  size_t count = 0;
+
+  *fds = NULL;
+  *n = 0;
+  if (cg->mode != SB_CGROUP_V1)
+    return 0;
+  out = sb_xmalloc0 (cg->n_hiers * sizeof (int));
+  for (size_t i = 0; i < cg->n_hiers; i++)
+    {
+      _cleanup_free_ char *path = sb_xasprintf ("%s/tasks", cg->hiers[i].dir);
+      int fd = open (path, O_WRONLY | O_CLOEXEC);
+      if (fd < 0)
+        {
+          int saved = errno;
+          while (count > 0)
+            close (out[--count]);
+          return sb_error (err, saved, "open `%s`", path);
+        }
+      out[count++] = fd;
+    }
+  *fds = sb_steal (&out);
+  *n = count;
+  return 0;
+}
+
+int
 sb_cgroup_open_fd (sb_cgroup *cg)
 {
   if (cg->mode != SB_CGROUP_UNIFIED || cg->n_hiers != 1)
@@ -781,6 +810,15 @@ signal_all (sb_cgroup *cg, int sig, sb_err **err)
 }
 
 static bool
+is_empty (sb_cgroup *cg)
+{
+  _cleanup_free_ pid_t *pids = NULL;
+  size_t n = 0;
+
+  return sb_cgroup_pids (cg, &pids, &n, NULL) == 0 && n == 0;
+}
+
+static bool
 can_freeze (const sb_cgroup *cg)
 {
   return cg->mode == SB_CGROUP_UNIFIED || sb_cg_hier_for (cg, "freezer") != NULL;
@@ -800,6 +838,10 @@ sb_cgroup_kill (sb_cgroup *cg, int sig, sb_err **err)
     }
   if (sig != SIGKILL || !can_freeze (cg))
     return signal_all (cg, sig, err);
+  /* An empty cgroup (a container whose init has exited: every delete after
+     a run) has nothing to freeze, and nothing in it can fork.  */
+  if (is_empty (cg))
+    return 0;
   /* Freezing stops forks racing the pid list (best effort: a container that
      cannot be frozen still gets its signals); thawing afterwards lets frozen
      processes, a paused container's too, act on SIGKILL.  */
@@ -941,17 +983,27 @@ create_in (sb_cgroup *cg, const sb_resources *res, char ***created, sb_err **err
 }
 
 int
-sb_cgroup_create (const char *id, const char *path, const sb_resources *res, sb_cgroup **out, sb_err **err)
+sb_cgroup_plan (const char *id, const char *path, const sb_resources *res, sb_cgroup **out, sb_err **err)
 {
   _cleanup_cgroup_ sb_cgroup *cg = NULL;
   _cleanup_free_ char *abs = NULL;
   enum sb_cgroup_mode mode;
-  char ***created;
-  int r;
 
   if (sb_cgroup_detect (&mode, err) < 0 || discover (mode, &cg, err) < 0
       || resolve_path (cg, id, path, &abs, err) < 0 || set_path (cg, abs, err) < 0
-      || check_all (cg, res, err) < 0 || check_unused (cg, err) < 0)
+      || check_all (cg, res, err) < 0)
+    return -1;
+  *out = sb_steal (&cg);
+  return 0;
+}
+
+int
+sb_cgroup_make (sb_cgroup *cg, const sb_resources *res, sb_err **err)
+{
+  char ***created;
+  int r;
+
+  if (check_unused (cg, err) < 0)
     return -1;
   created = sb_xmalloc0 (cg->n_hiers * sizeof (char **));
   r = create_in (cg, res, created, err);
@@ -960,7 +1012,15 @@ sb_cgroup_create (const char *id, const char *path, const sb_resources *res, sb_
   for (size_t i = 0; i < cg->n_hiers; i++)
     sb_strv_free (created[i]);
   free (created);
-  if (r < 0)
+  return r;
+}
+
+int
+sb_cgroup_create (const char *id, const char *path, const sb_resources *res, sb_cgroup **out, sb_err **err)
+{
+  _cleanup_cgroup_ sb_cgroup *cg = NULL;
+
+  if (sb_cgroup_plan (id, path, res, &cg, err) < 0 || sb_cgroup_make (cg, res, err) < 0)
     return -1;
   *out = sb_steal (&cg);
   return 0;

@@ -40,6 +40,7 @@ typedef struct creation
   char *rootfs;
   char *state_dir;
   bool state_made, range_taken, userns_auto, userns_new;
+  bool cg_made;      /* c->cg's directories exist */
   bool idmap_mounts; /* rootfs and bind mounts idmapped into the user namespace */
   uint32_t id_first;
   sb_idmap auto_map;
@@ -54,6 +55,7 @@ typedef struct creation
   bool stage1_in_cgroup; /* born there by clone3: no migration needed */
   bool direct;           /* the init was cloned straight into its namespaces */
   int console_master;    /* kept for a foreground run with a terminal */
+  int *premounts;        /* detached mounts for the init: [0] the rootfs, [1 + i] mounts[i]; -1 none */
   bool keep_console;
   sb_isolation isolation;
   const sb_isolation_ops *iso; /* what the isolation mode adds */
@@ -132,7 +134,7 @@ creation_undo (creation *c)
       kill (c->stage1, SIGKILL);
       waitpid (c->stage1, NULL, 0);
     }
-  if (c->cg)
+  if (c->cg_made)
     sb_cgroup_destroy (c->cg, NULL);
   if (c->state_made)
     sb_isolation_teardown (c->state_dir, NULL);
@@ -155,6 +157,10 @@ creation_release (creation *c)
     close (c->plan.seccomp_listener);
   if (c->console_master >= 0)
     close (c->console_master);
+  for (size_t i = 0; c->premounts && i <= c->spec->n_mounts; i++)
+    if (c->premounts[i] >= 0)
+      close (c->premounts[i]);
+  free (c->premounts);
   sb_exec_plan_release (&c->plan);
   if (c->cg)
     sb_cgroup_free (c->cg);
@@ -468,14 +474,18 @@ annotated_overlay (creation *c, int userns_fd, int *fd, sb_err **err)
   return *fd < 0 ? sb_error_wrap (err, "annotations: %s", SB_ANNOT_OVERLAY_LOWER) : 0;
 }
 
+/* The detached mounts the init attaches: the idmapped rootfs and the
+   spec's bind and idmapped mounts.  They need the init's user namespace
+   with its maps, not the init itself.  */
 static int
-send_premounts (creation *c, sb_err **err)
+build_premounts (creation *c, sb_err **err)
 {
   _cleanup_close_ int userns_fd = -1;
-  sb_sync_msg m;
+  size_t n = c->spec->n_mounts + 1;
 
-  if (sb_sync_expect (c->sync, SB_SYNC_MOUNTS, &m, err) < 0)
-    return -1;
+  c->premounts = sb_xmalloc0 (n * sizeof (int));
+  for (size_t i = 0; i < n; i++)
+    c->premounts[i] = -1;
   if (c->userns_new || c->spec->linux.namespaces[SB_NS_USER].present)
     {
       char path[64];
@@ -486,29 +496,43 @@ send_premounts (creation *c, sb_err **err)
     }
   if (c->idmap_mounts)
     {
-      _cleanup_close_ int fd = -1;
-      if (annotated_overlay (c, userns_fd, &fd, err) < 0
-          || (fd < 0
+      int *fd = &c->premounts[0];
+      if (annotated_overlay (c, userns_fd, fd, err) < 0
+          || (*fd < 0
               && sb_idmap_overlay (
                      c->rootfs, userns_fd,
                      root_host_id (c, c->spec->linux.uid_mappings, c->spec->linux.n_uid_mappings),
-                     root_host_id (c, c->spec->linux.gid_mappings, c->spec->linux.n_gid_mappings), &fd, err)
+                     root_host_id (c, c->spec->linux.gid_mappings, c->spec->linux.n_gid_mappings), fd, err)
                      < 0))
         return -1;
-      if (fd < 0)
-        fd = sb_idmap_tree (c->rootfs, userns_fd, true, err);
-      if (fd < 0)
+      if (*fd < 0)
+        *fd = sb_idmap_tree (c->rootfs, userns_fd, true, err);
+      if (*fd < 0)
         return sb_error_wrap (err, "root.path");
-      if (sb_sync_send (c->sync, SB_SYNC_PREMOUNT, -1, fd, NULL) < 0)
-        return sb_error (err, errno, "sync");
     }
   for (size_t i = 0; i < c->spec->n_mounts; i++)
+    if (premount_for (c, i, userns_fd, &c->premounts[1 + i], err) < 0)
+      return -1;
+  return 0;
+}
+
+static int
+send_premounts (creation *c, sb_err **err)
+{
+  sb_sync_msg m;
+
+  if (sb_sync_expect (c->sync, SB_SYNC_MOUNTS, &m, err) < 0)
+    return -1;
+  if (c->premounts == NULL && build_premounts (c, err) < 0)
+    return -1;
+  for (size_t i = 0; i <= c->spec->n_mounts; i++)
     {
-      _cleanup_close_ int fd = -1;
-      if (premount_for (c, i, userns_fd, &fd, err) < 0)
-        return -1;
-      if (fd >= 0 && sb_sync_send (c->sync, SB_SYNC_PREMOUNT, (int32_t)i, fd, NULL) < 0)
+      if (c->premounts[i] < 0)
+        continue;
+      if (sb_sync_send (c->sync, SB_SYNC_PREMOUNT, (int32_t)i - 1, c->premounts[i], NULL) < 0)
         return sb_error (err, errno, "sync");
+      close (c->premounts[i]);
+      c->premounts[i] = -1;
     }
   return sb_sync_send (c->sync, SB_SYNC_GO, 0, -1, NULL) < 0 ? sb_error (err, errno, "sync") : 0;
 }
@@ -618,6 +642,52 @@ write_maps (creation *c, pid_t pid, sb_err **err)
   return sb_ns_write_maps (pid, l->uid_mappings, l->n_uid_mappings, l->gid_mappings, l->n_gid_mappings, err);
 }
 
+/* The cgroup's directories and limits, and what the isolation mode adds.
+   On v1 they are made just before the init joins: a mkdir needs the
+   kernel's cgroup_mutex, which another runtime's migration by pid holds
+   through an RCU grace period, and the clone, the maps, the network
+   helper's start and the premounts need no cgroup.  On v2 the init is born
+   in its cgroup, which must exist before the clone (do_create).  */
+static int
+make_cgroup (creation *c, sb_err **err)
+{
+  if (c->cg_made)
+    return 0;
+  if (sb_cgroup_make (c->cg, c->spec->linux.resources, err) < 0)
+    return -1;
+  c->cg_made = true;
+  if (c->iso->cgroup_created
+      && c->iso->cgroup_created (c->cg, c->state_dir,
+                                 root_host_id (c, c->spec->linux.uid_mappings, c->spec->linux.n_uid_mappings),
+                                 root_host_id (c, c->spec->linux.gid_mappings, c->spec->linux.n_gid_mappings),
+                                 err)
+             < 0)
+    return -1;
+  return 0;
+}
+
+/* The init joins its v1 cgroups itself (sb_cgroup_self_join_fds) when it
+   gets their `tasks` files before GO; elsewhere the runtime moves it.  */
+static int
+join_cgroup (creation *c, sb_err **err)
+{
+  _cleanup_free_ int *fds = NULL;
+  size_t n;
+  int r = 0;
+
+  if (sb_cgroup_self_join_fds (c->cg, &fds, &n, err) < 0)
+    return -1;
+  if (n == 0)
+    return sb_cgroup_enter (c->cg, c->init, err);
+  for (size_t i = 0; i < n; i++)
+    {
+      if (r == 0 && sb_sync_send (c->sync, SB_SYNC_CGROUP, 0, fds[i], NULL) < 0)
+        r = sb_error (err, errno, "sync");
+      close (fds[i]);
+    }
+  return r;
+}
+
 /* The init was cloned into its namespaces: put it in its cgroup, give its
    user namespace maps, let it go.  */
 static int
@@ -630,7 +700,9 @@ drive_direct (creation *c, sb_err **err)
      meanwhile.  */
   if (c->o->on_namespaces && c->o->on_namespaces (c->init, c->o->on_created_arg, err) < 0)
     return -1;
-  if (!c->stage1_in_cgroup && sb_cgroup_enter (c->cg, c->init, err) < 0)
+  /* Built before make_cgroup, which may wait for a grace period.  */
+  if (build_premounts (c, err) < 0 || make_cgroup (c, err) < 0
+      || (!c->stage1_in_cgroup && join_cgroup (c, err) < 0))
     return -1;
   if (sb_sync_send (c->sync, SB_SYNC_GO, 0, -1, NULL) < 0)
     return sb_error (err, errno, "sync");
@@ -644,7 +716,7 @@ drive_staged (creation *c, sb_err **err)
 {
   sb_sync_msg m;
 
-  if (!c->stage1_in_cgroup && sb_cgroup_enter (c->cg, c->stage1, err) < 0)
+  if (make_cgroup (c, err) < 0 || (!c->stage1_in_cgroup && sb_cgroup_enter (c->cg, c->stage1, err) < 0))
     return -1;
   if (sb_sync_send (c->sync, SB_SYNC_GO, 0, -1, NULL) < 0)
     return sb_error (err, errno, "sync");
@@ -810,8 +882,6 @@ static int
 do_create (creation *c, sb_err **err)
 {
   _cleanup_close_ int dirfd = -1;
-  const sb_resources *res;
-
   _cleanup_close_ int bundlefd = -1;
   size_t len = 0;
 
@@ -840,20 +910,17 @@ do_create (creation *c, sb_err **err)
   if (plan_userns (c, err) < 0)
     return -1;
   add_default_device_rules (c->spec);
-  res = c->spec->linux.resources;
-  if (sb_cgroup_create (c->o->id, c->spec->linux.cgroups_path, res, &c->cg, err) < 0)
+  if (sb_cgroup_plan (c->o->id, c->spec->linux.cgroups_path, c->spec->linux.resources, &c->cg, err) < 0)
     return -1;
-  if (c->iso->cgroup_created
-      && c->iso->cgroup_created (c->cg, c->state_dir,
-                                 root_host_id (c, c->spec->linux.uid_mappings, c->spec->linux.n_uid_mappings),
-                                 root_host_id (c, c->spec->linux.gid_mappings, c->spec->linux.n_gid_mappings),
-                                 err)
-             < 0)
+  /* Now if what the isolation mode adds (system: the /proc server, which
+     connect_listener may reach) needs the cgroup.  */
+  if ((c->cg_mode == SB_CGROUP_UNIFIED || c->iso->cgroup_created) && make_cgroup (c, err) < 0)
     return -1;
   if (connect_listener (c, err) < 0)
     return -1;
   /* Recorded at once, so that if this runtime is killed from here on, a
-     delete finds what to remove (the cgroup, the id range).  */
+     delete finds what to remove (the cgroup, made now or later, the id
+     range).  */
   if (record_state (c, SB_STATUS_CREATING, err) < 0)
     return -1;
   if (spawn_init (c, err) < 0)
@@ -906,26 +973,49 @@ run_poststart (const sb_state *st, sb_err **err)
 /* Releases the init waiting in accept() and reports what it says: nothing
    (EOF at its execve) is success, text is the reason it could not run.  */
 static int
-release_init (const char *root, sb_state *st, sb_err **err)
+signal_start (const char *root, const char *id, sb_err **err)
 {
-  _cleanup_free_ char *sock = sb_xasprintf ("%s/%s/%s", root, st->id, SB_STATE_START_SOCKET);
+  _cleanup_free_ char *sock = sb_xasprintf ("%s/%s/%s", root, id, SB_STATE_START_SOCKET);
   _cleanup_close_ int fd = sb_unix_connect (sock, err);
   char reply[4096];
   ssize_t n;
 
   if (fd < 0)
-    return sb_error_wrap (err, "start container \"%s\"", st->id);
+    return sb_error_wrap (err, "start container \"%s\"", id);
   if (sb_write_all (fd, "S", 1) < 0)
-    return sb_error (err, errno, "start container \"%s\"", st->id);
+    return sb_error (err, errno, "start container \"%s\"", id);
   n = sb_read_all (fd, reply, sizeof (reply) - 1);
   unlink (sock);
   if (n > 0)
     {
       reply[n] = '\0';
-      return sb_error (err, 0, "start container \"%s\": %s", st->id, reply);
+      return sb_error (err, 0, "start container \"%s\": %s", id, reply);
     }
+  return 0;
+}
+
+static int
+release_init (const char *root, sb_state *st, sb_err **err)
+{
+  if (signal_start (root, st->id, err) < 0)
+    return -1;
   st->status = SB_STATUS_RUNNING;
   return run_poststart (st, err);
+}
+
+/* Starts a container this process has just created: its recorded state is
+   read back only for poststart hooks.  */
+static int
+start_created (creation *c, sb_err **err)
+{
+  _cleanup_state_ sb_state *st = NULL;
+  sb_status status;
+
+  if (c->spec->n_hooks[SB_HOOK_POSTSTART] == 0)
+    return signal_start (c->o->root, c->o->id, err);
+  if (sb_container_load (c->o->root, c->o->id, &st, &status, err) < 0)
+    return -1;
+  return release_init (c->o->root, st, err);
 }
 
 int
@@ -983,12 +1073,9 @@ wait_forwarding (pid_t init, int *exit_code, sb_err **err)
 static int
 run_foreground (creation *c, int *exit_code, sb_err **err)
 {
-  _cleanup_state_ sb_state *st = NULL;
-  sb_status status;
   int ret;
 
-  if (sb_container_load (c->o->root, c->o->id, &st, &status, err) < 0
-      || release_init (c->o->root, st, err) < 0)
+  if (start_created (c, err) < 0)
     {
       sb_container_delete (c->o->root, c->o->id, true, NULL);
       c->init = 0;
@@ -1034,11 +1121,7 @@ sb_container_run (const sb_create_opts *o, bool detach, int *exit_code, sb_err *
     }
   if (detach)
     {
-      _cleanup_state_ sb_state *st = NULL;
-      sb_status status;
-      ret = sb_container_load (o->root, o->id, &st, &status, err);
-      if (ret == 0)
-        ret = release_init (o->root, st, err);
+      ret = start_created (&c, err);
       if (ret < 0)
         sb_container_delete (o->root, o->id, true, NULL);
     }

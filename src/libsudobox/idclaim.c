@@ -167,33 +167,94 @@ sb_idclaim_release (uint32_t first, const char *root, const char *owner, sb_err 
   return 0;
 }
 
-int
-sb_idclaim_prune (const char *root, bool (*keep) (uint32_t first, const char *owner, void *arg), void *arg,
-                  sb_err **err)
+/* A claim sb_idclaim_prune releases: stale, or one of this root that
+   keep does not want.  */
+static bool
+claim_goes (const char *held, uint32_t first, const char *prefix,
+            bool (*keep) (uint32_t, const char *, void *), void *arg)
 {
-  _cleanup_close_ int dfd = -1, lfd = -1;
-  _cleanup_free_ char *prefix = claim_text (root, "", err);
-  size_t plen;
-  DIR *d;
-  struct dirent *de;
+  size_t plen = strlen (prefix);
+  return !claim_live (held) || (strncmp (held, prefix, plen) == 0 && !keep (first, held + plen, arg));
+}
 
-  if (prefix == NULL || claims_open (&dfd, &lfd, err) < 0)
-    return -1;
-  plen = strlen (prefix);
-  d = fdopendir (fcntl (dfd, F_DUPFD_CLOEXEC, 3));
+/* Calls fn for every claim file of the directory with its text; stops
+   when fn returns true.  1 when one did, 0 when none, -1 when the
+   directory cannot be read.  */
+static int
+for_each_claim (int dfd, bool (*fn) (int dfd, const char *name, uint32_t first, const char *held, void *ctx),
+                void *ctx)
+{
+  DIR *d = fdopendir (fcntl (dfd, F_DUPFD_CLOEXEC, 3));
+  struct dirent *de;
+  bool stopped = false;
+
   if (d == NULL)
-    return sb_error (err, errno, "read `%s`", claims_dir ());
-  while ((de = readdir (d)) != NULL)
+    return -1;
+  while (!stopped && (de = readdir (d)) != NULL)
     {
       _cleanup_free_ char *held = NULL;
       uint64_t first;
       if (sb_parse_u64 (de->d_name, &first) < 0 || first > UINT32_MAX
           || sb_read_file_at (dfd, de->d_name, CLAIM_MAX, &held, NULL, NULL) < 0)
         continue;
-      if (!claim_live (held)
-          || (strncmp (held, prefix, plen) == 0 && !keep ((uint32_t)first, held + plen, arg)))
-        unlinkat (dfd, de->d_name, 0);
+      stopped = fn (dfd, de->d_name, (uint32_t)first, held, ctx);
     }
   closedir (d);
+  return stopped;
+}
+
+typedef struct prune_ctx
+{
+  const char *prefix;
+  bool (*keep) (uint32_t first, const char *owner, void *arg);
+  void *arg;
+} prune_ctx;
+
+static bool
+release_if_gone (int dfd, const char *name, uint32_t first, const char *held, void *ctx)
+{
+  prune_ctx *p = ctx;
+  if (claim_goes (held, first, p->prefix, p->keep, p->arg))
+    unlinkat (dfd, name, 0);
+  return false;
+}
+
+static bool
+found_gone (int dfd, const char *name, uint32_t first, const char *held, void *ctx)
+{
+  prune_ctx *p = ctx;
+  (void)dfd;
+  (void)name;
+  return claim_goes (held, first, p->prefix, p->keep, p->arg);
+}
+
+int
+sb_idclaim_prune (const char *root, bool (*keep) (uint32_t first, const char *owner, void *arg), void *arg,
+                  sb_err **err)
+{
+  _cleanup_close_ int dfd = -1, lfd = -1;
+  _cleanup_free_ char *prefix = claim_text (root, "", err);
+  prune_ctx p = { .keep = keep, .arg = arg };
+
+  if (prefix == NULL || claims_open (&dfd, &lfd, err) < 0)
+    return -1;
+  p.prefix = prefix;
+  if (for_each_claim (dfd, release_if_gone, &p) < 0)
+    return sb_error (err, errno, "read `%s`", claims_dir ());
   return 0;
+}
+
+bool
+sb_idclaim_prune_pending (const char *root, bool (*keep) (uint32_t first, const char *owner, void *arg),
+                          void *arg)
+{
+  _cleanup_free_ char *prefix = claim_text (root, "", NULL);
+  _cleanup_close_ int dfd = open (claims_dir (), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  prune_ctx p = { .prefix = prefix, .keep = keep, .arg = arg };
+
+  if (dfd < 0 && errno == ENOENT)
+    return false; /* no claim yet */
+  if (prefix == NULL || dfd < 0)
+    return true;
+  return for_each_claim (dfd, found_gone, &p) != 0;
 }

@@ -30,5 +30,10 @@ int sb_idclaim_release (uint32_t first, const char *root, const char *owner, sb_
    claim of any root.  */
 int sb_idclaim_prune (const char *root, bool (*keep) (uint32_t first, const char *owner, void *arg),
                       void *arg, sb_err **err);
+/* Whether sb_idclaim_prune would release anything, read without the lock
+   (a claim being written counts, so a caller may skip the prune only when
+   this says false).  */
+bool sb_idclaim_prune_pending (const char *root, bool (*keep) (uint32_t first, const char *owner, void *arg),
+                               void *arg);
 
 #endif

@@ -379,16 +379,45 @@ sb_init_stage1 (sb_init_ctx *ctx)
   _exit (0);
 }
 
+/* Waits for GO, joining the v1 cgroups whose `tasks` files come first:
+   "0" moves this thread, the whole process while it is single-threaded as
+   a fresh clone is.  A failed join goes to *join_err, reported once the
+   runtime, past GO, listens.  */
+static int
+await_go (sb_init_ctx *ctx, sb_err **join_err, sb_err **err)
+{
+  for (;;)
+    {
+      sb_sync_msg m;
+      bool go;
+
+      if (sb_sync_recv (ctx->sync, &m, err) < 0)
+        return -1;
+      go = m.type == SB_SYNC_GO;
+      if (!go && (m.type != SB_SYNC_CGROUP || m.fd < 0))
+        {
+          sb_sync_msg_release (&m);
+          return sb_error (err, 0, "protocol error while joining the cgroup");
+        }
+      if (!go && write (m.fd, "0", 1) != 1)
+        sb_error (join_err, errno, "join the container's cgroup");
+      sb_sync_msg_release (&m);
+      if (go)
+        return 0;
+    }
+}
+
 _Noreturn void
 sb_init_direct (sb_init_ctx *ctx)
 {
   _cleanup_err_ sb_err *err = NULL;
-  sb_sync_msg m;
 
   prctl (PR_SET_PDEATHSIG, SIGKILL);
   close (ctx->lock_fd); /* see sb_init_stage1 */
-  if (sb_sync_expect (ctx->sync, SB_SYNC_GO, &m, &err) < 0)
+  if (await_go (ctx, &err, NULL) < 0)
     _exit (1);
+  if (err != NULL)
+    fail (ctx->sync, err);
   if ((sb_ns_new_flags (ctx->spec) & CLONE_NEWCGROUP) && unshare (CLONE_NEWCGROUP) < 0)
     {
       sb_error (&err, errno, "create the cgroup namespace");

@@ -22,6 +22,7 @@ enum sb_sync_type
   SB_SYNC_CONSOLE,   /* init -> runtime: fd is the pty master */
   SB_SYNC_CREATED,   /* init -> runtime: waiting for start */
   SB_SYNC_DETACHED,  /* init -> runtime: no longer dies with the runtime */
+  SB_SYNC_CGROUP,    /* runtime -> init, before GO: fd is a v1 `tasks` file to join */
 };
 
 typedef struct sb_sync_msg

@@ -35,6 +35,11 @@ void sb_mgr_close (sb_mgr *m);
 int sb_mgr_lock (sb_mgr *m, const char *name, bool wait, sb_err **err);
 
 int sb_ws_create (sb_mgr *m, const char *name, const char *image, sb_wsconfig *cfg, sb_err **err);
+/* sb_ws_create short of its last step: the row stays CREATING (gc removes
+   it once *lock, the name's lock, is closed), for a caller that goes on to
+   start the workspace itself.  */
+int sb_ws_create_held (sb_mgr *m, const char *name, const char *image, sb_wsconfig *cfg, int *lock,
+                       sb_err **err);
 int sb_ws_start (sb_mgr *m, const char *name, sb_err **err);
 int sb_ws_stop (sb_mgr *m, const char *name, int timeout, sb_err **err);
 int sb_ws_rm (sb_mgr *m, const char *name, bool force, bool volumes, sb_err **err);

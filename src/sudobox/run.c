@@ -149,10 +149,11 @@ sb_ws_run_rm (sb_mgr *m, const char *name, const char *image, sb_wsconfig *cfg, 
   foreground fg = { .m = m, .name = name, .cfg = cfg, .lock = -1, .helper_exit_fd = -1 };
   int r;
 
-  if (sb_ws_create (m, name, image, cfg, err) < 0)
+  /* Straight from CREATING to RUNNING, under one hold of the lock: a kill
+     before RUNNING leaves a CREATING row that gc removes, as --rm would.  */
+  if (sb_ws_create_held (m, name, image, cfg, &fg.lock, err) < 0)
     return -1;
-  fg.lock = sb_mgr_lock (m, name, true, err);
-  r = fg.lock < 0 ? -1 : run_created (&fg, o, exit_code, err);
+  r = run_created (&fg, o, exit_code, err);
   if (fg.lock >= 0)
     close (fg.lock);
   sb_ws_rm (m, name, true, true, NULL);

@@ -90,7 +90,8 @@ make_dirs (sb_mgr *m, const char *name, const sb_wsconfig *cfg, sb_err **err)
 }
 
 int
-sb_ws_create (sb_mgr *m, const char *name, const char *image, sb_wsconfig *cfg, sb_err **err)
+sb_ws_create_held (sb_mgr *m, const char *name, const char *image, sb_wsconfig *cfg, int *lock_out,
+                   sb_err **err)
 {
   _cleanup_close_ int lock = -1;
   _cleanup_free_ char *config = NULL;
@@ -128,6 +129,17 @@ sb_ws_create (sb_mgr *m, const char *name, const char *image, sb_wsconfig *cfg, 
   if (make_dirs (m, name, cfg, err) < 0)
     return -1;
   if (strcmp (cfg->isolation, "microvm") == 0 && sb_ws_microvm_create (m, &ws, cfg, err) < 0)
+    return -1;
+  *lock_out = sb_steal_fd (&lock);
+  return 0;
+}
+
+int
+sb_ws_create (sb_mgr *m, const char *name, const char *image, sb_wsconfig *cfg, sb_err **err)
+{
+  _cleanup_close_ int lock = -1;
+
+  if (sb_ws_create_held (m, name, image, cfg, &lock, err) < 0)
     return -1;
   return sb_registry_ws_set_state (m->reg, name, SB_WS_CREATED, 0, 0, -1, err);
 }
@@ -307,7 +319,9 @@ sb_ws_rm (sb_mgr *m, const char *name, bool force, bool volumes, sb_err **err)
     return -1;
   if (ws->state == SB_WS_RUNNING && sb_ws_monitor_alive (ws) && !force)
     ret = sb_error (err, 0, "workspace \"%s\" is running: stop it first or use rm --force", name);
-  else if (ws->state == SB_WS_RUNNING)
+  /* A container whose monitor is gone needs no stop: removing the files
+     deletes it, and REMOVING already tells gc to finish a killed rm.  */
+  else if (ws->state == SB_WS_RUNNING && (sb_ws_monitor_alive (ws) || strcmp (ws->isolation, "microvm") == 0))
     ret = stop_locked (m, ws, 0, err);
   if (ret == 0)
     ret = sb_registry_ws_set_state (m->reg, name, SB_WS_REMOVING, 0, 0, ws->exit_code, err);

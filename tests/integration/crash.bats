@@ -41,10 +41,13 @@ leftovers() {
     findmnt -rn -o TARGET | grep -F "$TMPR" || true
     pgrep -f -- "--root $ROOT" || true
     # A network helper outlives its monitor only by a bug (its exit pipe
-    # closes with the monitor): one whose parent is not a monitor is a leak.
+    # closes with the monitor): a live one whose parent is not a monitor is
+    # a leak.  Zombies are not: a monitor kills its helper without reaping
+    # it, and init reaps it once the monitor's exit command is done.
     for p in $(pgrep -x sudobox-net); do
-        pp=$(ps -o ppid= -p "$p" | tr -d ' ')
-        case $(ps -o comm= -p "$pp") in sudobox-monitor | sudobox) ;; *) echo "orphan sudobox-net $p" ;; esac
+        read -r st pp <<<"$(ps -o stat=,ppid= -p "$p")" || continue
+        [[ $st == Z* ]] && continue
+        case $(ps -o comm= -p "$pp") in sudobox-monitor | sudobox) ;; *) echo "orphan sudobox-net $p ($st)" ;; esac
     done
     # This test's workspaces only (w0..w3): other states may run their own.
     ls -d /sys/fs/cgroup/*/sudobox/ws-*-w[0-3] /sys/fs/cgroup/sudobox/ws-*-w[0-3] 2>/dev/null || true
