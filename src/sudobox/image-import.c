@@ -7,8 +7,6 @@
    neither name nor reach anything outside the destination.  */
 #include "image.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +20,7 @@
 #include <sys/utsname.h>
 #include <sys/xattr.h>
 
+#include "archive-dl.h"
 #include "util.h"
 
 #define MAX_ENTRIES 5000000u
@@ -35,7 +34,7 @@ static void
 archive_freep (struct archive **a)
 {
   if (*a != NULL)
-    archive_read_free (*a);
+    sb_la.archive_read_free (*a);
 }
 
 static void
@@ -58,7 +57,7 @@ json_putp (json_object **o)
 static const char *
 archive_msg (struct archive *a)
 {
-  const char *s = archive_error_string (a);
+  const char *s = sb_la.archive_error_string (a);
   return s != NULL ? s : "unknown archive error";
 }
 
@@ -283,7 +282,7 @@ open_parent (layer *l, const char *path, bool create, const char **name, sb_err 
 static int
 check_owner (struct archive_entry *e, uid_t *uid, gid_t *gid, sb_err **err)
 {
-  la_int64_t u = archive_entry_uid (e), g = archive_entry_gid (e);
+  la_int64_t u = sb_la.archive_entry_uid (e), g = sb_la.archive_entry_gid (e);
   /* (uid_t)-1 means "unchanged" to chown, not an owner.  */
   if (u < 0 || u >= UINT32_MAX || g < 0 || g >= UINT32_MAX)
     return sb_error (err, 0, "owner %" PRId64 ":%" PRId64 " out of range", (int64_t)u, (int64_t)g);
@@ -304,14 +303,15 @@ entry_time (time_t sec, long nsec)
 static void
 entry_times (struct archive_entry *e, struct timespec ts[2])
 {
-  if (!archive_entry_mtime_is_set (e))
+  if (!sb_la.archive_entry_mtime_is_set (e))
     {
       ts[0].tv_nsec = ts[1].tv_nsec = UTIME_OMIT;
       return;
     }
-  ts[1] = entry_time (archive_entry_mtime (e), archive_entry_mtime_nsec (e));
-  ts[0] = archive_entry_atime_is_set (e) ? entry_time (archive_entry_atime (e), archive_entry_atime_nsec (e))
-                                         : ts[1];
+  ts[1] = entry_time (sb_la.archive_entry_mtime (e), sb_la.archive_entry_mtime_nsec (e));
+  ts[0] = sb_la.archive_entry_atime_is_set (e)
+              ? entry_time (sb_la.archive_entry_atime (e), sb_la.archive_entry_atime_nsec (e))
+              : ts[1];
 }
 
 static int
@@ -337,10 +337,10 @@ apply_metadata (int fd, struct archive_entry *e, sb_err **err)
     return -1;
   if (fchown (fd, uid, gid) < 0)
     return sb_error (err, errno, "chown to %u:%u", uid, gid);
-  if (fchmod (fd, archive_entry_perm (e) & 07777) < 0)
-    return sb_error (err, errno, "chmod %04o", archive_entry_perm (e) & 07777);
-  archive_entry_xattr_reset (e);
-  while (archive_entry_xattr_next (e, &xname, &xvalue, &xsize) == ARCHIVE_OK)
+  if (fchmod (fd, sb_la.archive_entry_perm (e) & 07777) < 0)
+    return sb_error (err, errno, "chmod %04o", sb_la.archive_entry_perm (e) & 07777);
+  sb_la.archive_entry_xattr_reset (e);
+  while (sb_la.archive_entry_xattr_next (e, &xname, &xvalue, &xsize) == ARCHIVE_OK)
     if (xname != NULL && set_xattr (fd, xname, xvalue, xsize, err) < 0)
       return -1;
   return 0;
@@ -382,7 +382,7 @@ write_data (struct archive *a, int fd, la_int64_t size, sb_err **err)
       const void *buf;
       size_t len;
       la_int64_t off;
-      int r = archive_read_data_block (a, &buf, &len, &off);
+      int r = sb_la.archive_read_data_block (a, &buf, &len, &off);
       if (r == ARCHIVE_EOF)
         break;
       if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
@@ -403,7 +403,7 @@ extract_file (layer *l, struct archive *a, struct archive_entry *e, int parent, 
 {
   _cleanup_close_ int fd = -1;
   struct timespec ts[2];
-  la_int64_t size = archive_entry_size_is_set (e) ? archive_entry_size (e) : 0;
+  la_int64_t size = sb_la.archive_entry_size_is_set (e) ? sb_la.archive_entry_size (e) : 0;
 
   if (charge (l, size, err) < 0 || remove_at (parent, name, 0, err) < 0)
     return -1;
@@ -447,7 +447,7 @@ extract_dir (layer *l, struct archive_entry *e, int parent, const char *name, co
 static int
 extract_symlink (struct archive_entry *e, int parent, const char *name, sb_err **err)
 {
-  const char *target = archive_entry_symlink (e);
+  const char *target = sb_la.archive_entry_symlink (e);
   struct timespec ts[2];
   uid_t uid;
   gid_t gid;
@@ -560,8 +560,8 @@ whiteout (layer *l, const char *path, const char *raw, sb_err **err)
 static int
 apply_entry (layer *l, struct archive *a, struct archive_entry *e, sb_err **err)
 {
-  const char *raw = archive_entry_pathname (e);
-  const char *hardlink = archive_entry_hardlink (e);
+  const char *raw = sb_la.archive_entry_pathname (e);
+  const char *hardlink = sb_la.archive_entry_hardlink (e);
   _cleanup_free_ char *path = NULL;
   _cleanup_close_ int parent = -1;
   const char *why = NULL, *name = NULL, *base;
@@ -579,7 +579,7 @@ apply_entry (layer *l, struct archive *a, struct archive_entry *e, sb_err **err)
     r = whiteout (l, path, raw, err);
   else
     {
-      mode_t type = archive_entry_filetype (e);
+      mode_t type = sb_la.archive_entry_filetype (e);
       if (hardlink == NULL && type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK)
         return 0; /* device nodes, fifos, sockets: the runtime provides /dev */
       parent = open_parent (l, path, true, &name, err);
@@ -638,16 +638,16 @@ layer_free (layer *l)
 static struct archive *
 tar_reader (void)
 {
-  struct archive *a = archive_read_new ();
+  struct archive *a = sb_la.archive_read_new ();
   if (a == NULL)
     abort ();
-  archive_read_support_filter_gzip (a);
-  archive_read_support_filter_bzip2 (a);
-  archive_read_support_filter_xz (a);
-  archive_read_support_filter_lzma (a);
-  archive_read_support_filter_zstd (a);
-  archive_read_support_format_tar (a);
-  archive_read_support_format_empty (a);
+  sb_la.archive_read_support_filter_gzip (a);
+  sb_la.archive_read_support_filter_bzip2 (a);
+  sb_la.archive_read_support_filter_xz (a);
+  sb_la.archive_read_support_filter_lzma (a);
+  sb_la.archive_read_support_filter_zstd (a);
+  sb_la.archive_read_support_format_tar (a);
+  sb_la.archive_read_support_format_empty (a);
   return a;
 }
 
@@ -659,12 +659,12 @@ apply_layer (int archive_fd, int root, uint64_t *budget, uint64_t limit, sb_err 
   size_t entries = 0;
   int ret = -1;
 
-  if (archive_read_open_fd (a, archive_fd, 64 * 1024) != ARCHIVE_OK)
+  if (sb_la.archive_read_open_fd (a, archive_fd, 64 * 1024) != ARCHIVE_OK)
     return sb_error (err, 0, "not a tar archive: %s", archive_msg (a));
   for (;;)
     {
       struct archive_entry *e;
-      int r = archive_read_next_header (a, &e);
+      int r = sb_la.archive_read_next_header (a, &e);
       if (r == ARCHIVE_EOF)
         break;
       if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
@@ -689,7 +689,11 @@ out:
 int
 sb_image_apply_layer (int archive_fd, const char *dest, uint64_t *budget, sb_err **err)
 {
-  _cleanup_close_ int root = open (dest, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  _cleanup_close_ int root = -1;
+
+  if (sb_la_load (err) < 0)
+    return -1;
+  root = open (dest, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0)
     return sb_error (err, errno, "open `%s`", dest);
   return apply_layer (archive_fd, root, budget, *budget, err);
@@ -1139,13 +1143,13 @@ classify_archive (const char *source, source_kind *kind, sb_err **err)
   struct archive_entry *e;
   int r;
 
-  if (archive_read_open_filename (a, source, 64 * 1024) != ARCHIVE_OK)
+  if (sb_la.archive_read_open_filename (a, source, 64 * 1024) != ARCHIVE_OK)
     return sb_error (err, 0, "`%s` is not a tar archive (plain, gzip, xz, zstd or bzip2): %s", source,
                      archive_msg (a));
-  while ((r = archive_read_next_header (a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN)
+  while ((r = sb_la.archive_read_next_header (a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN)
     {
       _cleanup_free_ char *path = NULL;
-      const char *why, *raw = archive_entry_pathname (e);
+      const char *why, *raw = sb_la.archive_entry_pathname (e);
       size_t top;
       if (raw == NULL || normalize_path (raw, &path, &why) < 0 || *path == '\0')
         continue;
@@ -1193,16 +1197,16 @@ extract_oci_archive (const char *source, int tmp, uint64_t max_bytes, sb_err **e
 
   if (mkdirat (tmp, "blobs", 0700) < 0 || mkdirat (tmp, "blobs/sha256", 0700) < 0)
     return sb_error (err, errno, "create blobs/sha256 in the temporary layout");
-  if (archive_read_open_filename (a, source, 64 * 1024) != ARCHIVE_OK)
+  if (sb_la.archive_read_open_filename (a, source, 64 * 1024) != ARCHIVE_OK)
     return sb_error (err, 0, "open `%s`: %s", source, archive_msg (a));
-  while ((r = archive_read_next_header (a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN)
+  while ((r = sb_la.archive_read_next_header (a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN)
     {
       _cleanup_free_ char *path = NULL;
       _cleanup_close_ int parent = -1, fd = -1;
-      const char *why, *name = NULL, *raw = archive_entry_pathname (e);
-      la_int64_t size = archive_entry_size (e);
+      const char *why, *name = NULL, *raw = sb_la.archive_entry_pathname (e);
+      la_int64_t size = sb_la.archive_entry_size (e);
       if (raw == NULL || normalize_path (raw, &path, &why) < 0 || layout_member (path) == NULL
-          || archive_entry_filetype (e) != AE_IFREG || archive_entry_hardlink (e) != NULL)
+          || sb_la.archive_entry_filetype (e) != AE_IFREG || sb_la.archive_entry_hardlink (e) != NULL)
         continue;
       parent = open_parent (&l, path, false, &name, err);
       if (parent < 0 || charge (&l, size, err) < 0)
@@ -1287,10 +1291,12 @@ sb_image_import (const char *source, const char *dest, uint64_t max_bytes, char 
 {
   _cleanup_close_ int root = open (dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   struct stat st;
-  source_kind kind;
+  source_kind kind = SOURCE_ROOTFS;
 
   if (config_json != NULL)
     *config_json = NULL;
+  if (sb_la_load (err) < 0)
+    return -1;
   if (root < 0)
     return sb_error (err, errno, "open destination `%s`", dest);
   if (check_empty_dir (root, dest, err) < 0)

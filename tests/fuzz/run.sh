@@ -11,7 +11,7 @@ mkdir -p "$out"
 lib=(src/libsudobox/error.c src/libsudobox/util.c)
 declare -A sources=(
     [fuzz_spec]="$(cd "$top" && ls src/libsudobox/spec*.c | tr '\n' ' ')"
-    [fuzz_image]="src/sudobox/image-import.c"
+    [fuzz_image]="src/sudobox/image-import.c src/sudobox/archive-dl.c"
     [fuzz_agent]="src/libsudobox/agent-proto.c"
     # The name and number parsers sit in the manager's registry/wsconfig and
     # in sudobox-runc's signals.c; wsconfig pulls in the whole library.
