@@ -21,6 +21,12 @@
 #include "util.h"
 
 #define EXEC_SESSION 1u
+/* A running exec pings a guest that has been silent this long, and gives
+   up on one silent for AGENT_DEAD_MS: a guest kernel that hangs or panics
+   leaves QEMU, and so the channel, open.  Generous for software emulation
+   on a busy host, where the agent still answers within milliseconds.  */
+#define AGENT_PING_MS 5000
+#define AGENT_DEAD_MS 20000
 
 static int64_t
 now_ms (void)
@@ -193,6 +199,8 @@ typedef struct relay
   bool stdin_open;
   int exit_code;
   bool done;
+  int64_t heard_ms; /* when the guest last sent a frame */
+  bool pinged;      /* a ping since then */
 } relay;
 
 static void
@@ -264,6 +272,8 @@ on_frame (relay *r, const sb_agent_hdr *h, const uint8_t *p, sb_err **err)
       r->exit_code = sig ? 128 + (int)sig : (int)code;
       r->done = true;
       return 0;
+    case SB_AGENT_PONG:
+      return 0;
     case SB_AGENT_ERROR:
       /* The program could not be started: reported as a shell would, with
          127 (not found) or 126.  */
@@ -331,9 +341,37 @@ on_channel (relay *r, sb_agent_buf *in, sb_err **err)
         return sb_error (err, 0, "guest agent sent frame type %u, which only the host sends", h.type);
       if (on_frame (r, &h, p, err) < 0)
         return -1;
+      r->heard_ms = now_ms ();
+      r->pinged = false;
       sb_agent_buf_consume (in, SB_AGENT_HDR_SIZE + h.len);
     }
   return 0;
+}
+
+/* Called when poll timed out: the guest has been silent for a while.  */
+static int
+keepalive (relay *r, sb_err **err)
+{
+  int64_t silent = now_ms () - r->heard_ms;
+  sb_agent_buf b = { 0 };
+
+  if (silent >= AGENT_DEAD_MS)
+    return sb_error (err, 0, "the guest agent has not answered for %d s (the workspace's VM hangs?)",
+                     (int)(silent / 1000));
+  if (r->pinged || silent < AGENT_PING_MS)
+    return 0;
+  r->pinged = true;
+  sb_agent_put (&b, SB_AGENT_PING, EXEC_SESSION, NULL, 0, NULL);
+  return send_buf (r->fd, &b, err);
+}
+
+/* How long poll may wait before keepalive has something to do.  */
+static int
+keepalive_wait (const relay *r)
+{
+  int64_t left = (r->pinged ? AGENT_DEAD_MS : AGENT_PING_MS) - (now_ms () - r->heard_ms);
+
+  return left > 0 ? (int)left : 0;
 }
 
 static int
@@ -342,16 +380,23 @@ relay_loop (relay *r, sb_err **err)
   sb_agent_buf in = { 0 };
   int ret = 0;
 
+  r->heard_ms = now_ms ();
   while (!r->done && ret == 0)
     {
       struct pollfd p[3] = { { .fd = r->fd, .events = POLLIN },
                              { .fd = r->sigfd, .events = POLLIN },
                              { .fd = r->stdin_open ? STDIN_FILENO : -1, .events = POLLIN } };
+      int n = poll (p, 3, keepalive_wait (r));
 
-      if (poll (p, 3, -1) < 0)
+      if (n < 0)
         {
           if (errno != EINTR)
             ret = sb_error (err, errno, "poll");
+          continue;
+        }
+      if (n == 0)
+        {
+          ret = keepalive (r, err);
           continue;
         }
       if (p[1].revents)

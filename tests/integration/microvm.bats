@@ -148,6 +148,30 @@ EOF
     [ "$status" -eq 143 ]
 }
 
+@test "microvm: a silent exec stays up; one into a hung guest fails instead of waiting forever" {
+    WS_NAMES="vmhang"
+    sb create vmhang --image img --isolation microvm
+    sb start vmhang
+    # Longer than the keepalive's ping interval: the agent answers the pings.
+    run sb exec vmhang -- sleep 7
+    [ "$status" -eq 0 ]
+    qemu=$(qemu_pid vmhang)
+    # Bounded, so that a regression fails here instead of hanging the suite.
+    timeout 60 "$SUDOBOX" --root "$WSROOT/state" exec vmhang -- sleep 120 >"$WSROOT/hang.out" 2>&1 &
+    exec_pid=$!
+    sleep 2
+    kill -STOP "$qemu"
+    start=$SECONDS
+    status=0
+    wait "$exec_pid" || status=$?
+    took=$((SECONDS - start))
+    kill -CONT "$qemu"
+    cat "$WSROOT/hang.out"
+    [ "$status" -ne 0 ]
+    grep -q "the guest agent has not answered for" "$WSROOT/hang.out"
+    [ "$took" -le 30 ]
+}
+
 @test "microvm: shell has a tty that follows window resizes" {
     WS_NAMES="vm4"
     sb create vm4 --image img --isolation microvm
