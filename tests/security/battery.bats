@@ -125,9 +125,7 @@ all_blocked() {
 
 @test "battery ($ISOLATION): the runtime cannot be overwritten through /proc/PID/exe while exec runs (CVE-2019-5736)" {
     # No host runtime process ever enters a microvm guest: the only binary
-    # this attack reaches there is the guest's own agent.  (Run here it
-    # sometimes left the host-side exec waiting on the agent forever: a
-    # robustness bug of the microvm exec path, noted for the next session.)
+    # this attack reaches there is the guest's own agent.
     [ "$ISOLATION" = microvm ] && skip "microvm: no host runtime binary is reachable from the guest"
     WS_NAMES=race
     new_ws race
