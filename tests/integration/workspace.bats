@@ -272,7 +272,8 @@ s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bi
 
 @test "run --rm killed while its command runs leaves a running workspace that rm removes" {
     WS_NAMES=killed-run
-    sb run --rm --name killed-run img -- sleep 600 &
+    # A duration no other workspace on the host (make demo's sleeps 600) uses.
+    sb run --rm --name killed-run img -- sleep 599.5 &
     pid=$!
     for _ in $(seq 100); do
         sb inspect killed-run 2>/dev/null | grep -q '"state": "running"' && break
@@ -285,5 +286,5 @@ s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bi
     [[ "$output" == *'"state": "running"'* ]]
     sb rm --force --volumes killed-run
     [ -z "$(sb ls -q)" ]
-    ! pgrep -f "sleep 600"
+    ! pgrep -fx "sleep 599.5"
 }
