@@ -61,6 +61,24 @@ init_cgroup_dir (const sb_cgroup *cg, pid_t init)
   return NULL;
 }
 
+/* A v1 hierarchy mounted after the container was created has no directory
+   for it: the others still hold the process, as in sb_cgroup_enter.  */
+static int
+enter_self_v1 (sb_cgroup *cg, sb_err **err)
+{
+  size_t joined = 0;
+
+  for (size_t i = 0; i < cg->n_hiers; i++)
+    {
+      if (access (cg->hiers[i].dir, F_OK) < 0 && errno == ENOENT)
+        continue;
+      if (sb_cg_write (cg->hiers[i].dir, "tasks", "0", NULL, err) < 0)
+        return sb_error_wrap (err, "join cgroup %s", cg->path);
+      joined++;
+    }
+  return joined > 0 ? 0 : sb_error (err, ENOENT, "join cgroup %s", cg->path);
+}
+
 int
 sb_cgroup_enter_exec (sb_cgroup *cg, pid_t init, pid_t pid, sb_err **err)
 {
@@ -68,6 +86,8 @@ sb_cgroup_enter_exec (sb_cgroup *cg, pid_t init, pid_t pid, sb_err **err)
   _cleanup_free_ char *dir = NULL;
   char buf[32];
 
+  if (cg->mode == SB_CGROUP_V1 && pid == getpid ())
+    return enter_self_v1 (cg, err);
   if (sb_cgroup_enter (cg, pid, &busy) == 0)
     return 0;
   if (cg->mode != SB_CGROUP_UNIFIED || busy->errnum != EBUSY || strcmp (cg->hiers[0].root, "/") != 0

@@ -73,7 +73,9 @@ int sb_cgroup_delegate (sb_cgroup *cg, uid_t uid, gid_t gid, sb_err **err);
    container's v2 cgroup is no longer a leaf (its root enabled controllers
    below it, as systemd does, and v2 refuses processes in such a cgroup:
    EBUSY), the process joins the cgroup of the container's init instead
-   (init.scope under systemd), as runc does.  In cgroup-delegate.c.  */
+   (init.scope under systemd), as runc does.  On v1, when pid is the
+   caller, which must be single-threaded (a fresh fork), it moves itself
+   through `tasks` (see sb_cgroup_self_join_fds).  In cgroup-delegate.c.  */
 int sb_cgroup_enter_exec (sb_cgroup *cg, pid_t init, pid_t pid, sb_err **err);
 /* Kills what is left, waits for it to go and removes every directory it created.  */
 int sb_cgroup_destroy (sb_cgroup *cg, sb_err **err);
