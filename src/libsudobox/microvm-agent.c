@@ -20,7 +20,6 @@
 
 #include "util.h"
 
-#define EXEC_SESSION 1u
 /* A running exec pings a guest that has been silent this long, and gives
    up on one silent for AGENT_DEAD_MS: a guest kernel that hangs or panics
    leaves QEMU, and so the channel, open.  Generous for software emulation
@@ -192,6 +191,11 @@ sb_microvm_poweroff (int fd, int timeout_ms, sb_err **err)
 typedef struct relay
 {
   int fd;
+  /* This client's pid: unique among the clients a port has had lately, so
+     a frame an earlier client's session left in the channel is told apart
+     and skipped instead of being taken for ours (its EXIT would end this
+     exec with that session's status and none of our output).  */
+  uint32_t session;
   bool tty;
   bool raw;
   struct termios saved;
@@ -210,7 +214,7 @@ send_winsize (relay *r)
   sb_agent_buf b = { 0 };
   if (ioctl (STDIN_FILENO, TIOCGWINSZ, &ws) < 0 && ioctl (STDOUT_FILENO, TIOCGWINSZ, &ws) < 0)
     return;
-  if (sb_agent_put_resize (&b, EXEC_SESSION, ws.ws_row, ws.ws_col, NULL) == 0)
+  if (sb_agent_put_resize (&b, r->session, ws.ws_row, ws.ws_col, NULL) == 0)
     sb_write_all (r->fd, b.data, b.len);
   sb_agent_buf_release (&b);
 }
@@ -226,7 +230,7 @@ on_signal (relay *r)
       if (si.ssi_signo == SIGWINCH)
         send_winsize (r);
       else
-        sb_agent_put_signal (&b, EXEC_SESSION, si.ssi_signo, NULL);
+        sb_agent_put_signal (&b, r->session, si.ssi_signo, NULL);
     }
   if (b.len)
     sb_write_all (r->fd, b.data, b.len);
@@ -245,7 +249,7 @@ on_stdin (relay *r, sb_err **err)
     return 0;
   if (n <= 0)
     r->stdin_open = false;
-  sb_agent_put (&b, SB_AGENT_STDIN, EXEC_SESSION, buf, n > 0 ? (size_t)n : 0, NULL);
+  sb_agent_put (&b, SB_AGENT_STDIN, r->session, buf, n > 0 ? (size_t)n : 0, NULL);
   return send_buf (r->fd, &b, err);
 }
 
@@ -256,8 +260,15 @@ on_frame (relay *r, const sb_agent_hdr *h, const uint8_t *p, sb_err **err)
   uint32_t code, sig, e;
   const char *msg;
 
-  if (h->session != EXEC_SESSION)
-    return sb_error (err, 0, "guest agent sent a frame for unknown session %u", h->session);
+  /* Session 0 is the agent's own (an ERROR about the channel): ours too.  */
+  if (h->session == 0 && h->type == SB_AGENT_ERROR)
+    {
+      if (sb_agent_error_decode (p, h->len, &e, &msg, err) < 0)
+        return -1;
+      return sb_error (err, (int)e, "guest agent: %s", msg);
+    }
+  if (h->session != r->session)
+    return 0;
   switch (h->type)
     {
     case SB_AGENT_STDOUT:
@@ -361,7 +372,7 @@ keepalive (relay *r, sb_err **err)
   if (r->pinged || silent < AGENT_PING_MS)
     return 0;
   r->pinged = true;
-  sb_agent_put (&b, SB_AGENT_PING, EXEC_SESSION, NULL, 0, NULL);
+  sb_agent_put (&b, SB_AGENT_PING, r->session, NULL, 0, NULL);
   return send_buf (r->fd, &b, err);
 }
 
@@ -413,13 +424,15 @@ relay_loop (relay *r, sb_err **err)
 int
 sb_microvm_exec (int fd, const sb_agent_exec *e, int *exit_code, sb_err **err)
 {
-  relay r = { .fd = fd, .tty = e->tty, .sigfd = -1, .stdin_open = true, .exit_code = -1 };
+  relay r = {
+    .fd = fd, .session = (uint32_t)getpid (), .tty = e->tty, .sigfd = -1, .stdin_open = true, .exit_code = -1
+  };
   sb_agent_buf b = { 0 };
   sigset_t old;
   int ret;
 
   sigprocmask (SIG_SETMASK, NULL, &old);
-  if (sb_agent_put_exec (&b, EXEC_SESSION, e, err) < 0 || send_buf (fd, &b, err) < 0
+  if (sb_agent_put_exec (&b, r.session, e, err) < 0 || send_buf (fd, &b, err) < 0
       || relay_setup (&r, err) < 0)
     ret = -1;
   else
