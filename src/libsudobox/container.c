@@ -55,7 +55,6 @@ typedef struct creation
   bool stage1_in_cgroup; /* born there by clone3: no migration needed */
   bool direct;           /* the init was cloned straight into its namespaces */
   int console_master;    /* kept for a foreground run with a terminal */
-  int *premounts;        /* detached mounts for the init: [0] the rootfs, [1 + i] mounts[i]; -1 none */
   bool keep_console;
   sb_isolation isolation;
   const sb_isolation_ops *iso; /* what the isolation mode adds */
@@ -157,10 +156,6 @@ creation_release (creation *c)
     close (c->plan.seccomp_listener);
   if (c->console_master >= 0)
     close (c->console_master);
-  for (size_t i = 0; c->premounts && i <= c->spec->n_mounts; i++)
-    if (c->premounts[i] >= 0)
-      close (c->premounts[i]);
-  free (c->premounts);
   sb_exec_plan_release (&c->plan);
   if (c->cg)
     sb_cgroup_free (c->cg);
@@ -474,18 +469,14 @@ annotated_overlay (creation *c, int userns_fd, int *fd, sb_err **err)
   return *fd < 0 ? sb_error_wrap (err, "annotations: %s", SB_ANNOT_OVERLAY_LOWER) : 0;
 }
 
-/* The detached mounts the init attaches: the idmapped rootfs and the
-   spec's bind and idmapped mounts.  They need the init's user namespace
-   with its maps, not the init itself.  */
 static int
-build_premounts (creation *c, sb_err **err)
+send_premounts (creation *c, sb_err **err)
 {
   _cleanup_close_ int userns_fd = -1;
-  size_t n = c->spec->n_mounts + 1;
+  sb_sync_msg m;
 
-  c->premounts = sb_xmalloc0 (n * sizeof (int));
-  for (size_t i = 0; i < n; i++)
-    c->premounts[i] = -1;
+  if (sb_sync_expect (c->sync, SB_SYNC_MOUNTS, &m, err) < 0)
+    return -1;
   if (c->userns_new || c->spec->linux.namespaces[SB_NS_USER].present)
     {
       char path[64];
@@ -496,43 +487,29 @@ build_premounts (creation *c, sb_err **err)
     }
   if (c->idmap_mounts)
     {
-      int *fd = &c->premounts[0];
-      if (annotated_overlay (c, userns_fd, fd, err) < 0
-          || (*fd < 0
+      _cleanup_close_ int fd = -1;
+      if (annotated_overlay (c, userns_fd, &fd, err) < 0
+          || (fd < 0
               && sb_idmap_overlay (
                      c->rootfs, userns_fd,
                      root_host_id (c, c->spec->linux.uid_mappings, c->spec->linux.n_uid_mappings),
-                     root_host_id (c, c->spec->linux.gid_mappings, c->spec->linux.n_gid_mappings), fd, err)
+                     root_host_id (c, c->spec->linux.gid_mappings, c->spec->linux.n_gid_mappings), &fd, err)
                      < 0))
         return -1;
-      if (*fd < 0)
-        *fd = sb_idmap_tree (c->rootfs, userns_fd, true, err);
-      if (*fd < 0)
+      if (fd < 0)
+        fd = sb_idmap_tree (c->rootfs, userns_fd, true, err);
+      if (fd < 0)
         return sb_error_wrap (err, "root.path");
+      if (sb_sync_send (c->sync, SB_SYNC_PREMOUNT, -1, fd, NULL) < 0)
+        return sb_error (err, errno, "sync");
     }
   for (size_t i = 0; i < c->spec->n_mounts; i++)
-    if (premount_for (c, i, userns_fd, &c->premounts[1 + i], err) < 0)
-      return -1;
-  return 0;
-}
-
-static int
-send_premounts (creation *c, sb_err **err)
-{
-  sb_sync_msg m;
-
-  if (sb_sync_expect (c->sync, SB_SYNC_MOUNTS, &m, err) < 0)
-    return -1;
-  if (c->premounts == NULL && build_premounts (c, err) < 0)
-    return -1;
-  for (size_t i = 0; i <= c->spec->n_mounts; i++)
     {
-      if (c->premounts[i] < 0)
-        continue;
-      if (sb_sync_send (c->sync, SB_SYNC_PREMOUNT, (int32_t)i - 1, c->premounts[i], NULL) < 0)
+      _cleanup_close_ int fd = -1;
+      if (premount_for (c, i, userns_fd, &fd, err) < 0)
+        return -1;
+      if (fd >= 0 && sb_sync_send (c->sync, SB_SYNC_PREMOUNT, (int32_t)i, fd, NULL) < 0)
         return sb_error (err, errno, "sync");
-      close (c->premounts[i]);
-      c->premounts[i] = -1;
     }
   return sb_sync_send (c->sync, SB_SYNC_GO, 0, -1, NULL) < 0 ? sb_error (err, errno, "sync") : 0;
 }
@@ -642,12 +619,9 @@ write_maps (creation *c, pid_t pid, sb_err **err)
   return sb_ns_write_maps (pid, l->uid_mappings, l->n_uid_mappings, l->gid_mappings, l->n_gid_mappings, err);
 }
 
-/* The cgroup's directories and limits, and what the isolation mode adds.
-   On v1 they are made just before the init joins: a mkdir needs the
-   kernel's cgroup_mutex, which another runtime's migration by pid holds
-   through an RCU grace period, and the clone, the maps, the network
-   helper's start and the premounts need no cgroup.  On v2 the init is born
-   in its cgroup, which must exist before the clone (do_create).  */
+/* The cgroup's directories and limits, and what the isolation mode adds:
+   made once, before the first process joins.  On v2 the init is born in
+   its cgroup, which must exist before the clone (do_create).  */
 static int
 make_cgroup (creation *c, sb_err **err)
 {
@@ -695,14 +669,11 @@ drive_direct (creation *c, sb_err **err)
 {
   if (c->userns_new && write_maps (c, c->init, err) < 0)
     return -1;
-  /* Before the cgroup migration, which takes milliseconds per v1
-     controller (none with CLONE_INTO_CGROUP on v2): the helper starts
-     meanwhile.  */
+  /* As soon as the network namespace exists: the helper starts while the
+     rest is built.  */
   if (c->o->on_namespaces && c->o->on_namespaces (c->init, c->o->on_created_arg, err) < 0)
     return -1;
-  /* Built before make_cgroup, which may wait for a grace period.  */
-  if (build_premounts (c, err) < 0 || make_cgroup (c, err) < 0
-      || (!c->stage1_in_cgroup && join_cgroup (c, err) < 0))
+  if (make_cgroup (c, err) < 0 || (!c->stage1_in_cgroup && join_cgroup (c, err) < 0))
     return -1;
   if (sb_sync_send (c->sync, SB_SYNC_GO, 0, -1, NULL) < 0)
     return sb_error (err, errno, "sync");
