@@ -14,8 +14,12 @@
 /* Early mounts, kernel modules, loopback and eth0.  Failures are logged to
    the console (the host sees the guest fail to answer).  */
 void agent_early_setup (void);
-/* Mounts the workspace's root and /projects and switches into it.  */
+/* Mounts the workspace's root and /projects, switches into it and makes
+   the cgroup its processes run in (s->pids_max).  */
 int agent_mount_workspace (const sb_agent_setup *s, sb_err **err);
+/* Moves the calling process into the workspace's cgroup (errno set on
+   failure); a no-op before set-up.  */
+int agent_join_workspace_cgroup (void);
 /* Kills everything, syncs, unmounts and powers off.  */
 _Noreturn void agent_poweroff (void);
 /* Logs a line on the console (/dev/console, the host's console log).  */

@@ -307,6 +307,56 @@ reseed (const char *hex, sb_err **err)
   return 0;
 }
 
+/* cgroup.procs of the cgroup every workspace process runs in; the agent
+   itself stays in the root cgroup, so a workspace at its pids limit
+   cannot stop the agent from serving the host.  */
+static int workspace_procs = -1;
+
+static int
+write_cgroup (const char *file, const char *value, sb_err **err)
+{
+  int fd = open (file, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || sb_write_all (fd, value, strlen (value)) < 0)
+    {
+      int e = errno;
+      if (fd >= 0)
+        close (fd);
+      return sb_error (err, e, "write \"%s\" to %s", value, file);
+    }
+  close (fd);
+  return 0;
+}
+
+/* cgroup2 on /sys/fs/cgroup (systemd and nested containers expect it
+   there too) and the workspace's cgroup with its pids.max.  */
+static int
+workspace_cgroup (uint32_t pids_max, sb_err **err)
+{
+  char max[16] = "max";
+
+  if (mount ("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+    return sb_error (err, errno, "mount cgroup2 on /sys/fs/cgroup");
+  if (mkdir ("/sys/fs/cgroup/workspace", 0755) < 0 && errno != EEXIST)
+    return sb_error (err, errno, "create the workspace's cgroup");
+  if (pids_max > 0)
+    snprintf (max, sizeof (max), "%u", pids_max);
+  if (write_cgroup ("/sys/fs/cgroup/cgroup.subtree_control", "+pids", err) < 0
+      || write_cgroup ("/sys/fs/cgroup/workspace/pids.max", max, err) < 0)
+    return -1;
+  workspace_procs = open ("/sys/fs/cgroup/workspace/cgroup.procs", O_WRONLY | O_CLOEXEC);
+  if (workspace_procs < 0)
+    return sb_error (err, errno, "open the workspace's cgroup.procs");
+  return 0;
+}
+
+int
+agent_join_workspace_cgroup (void)
+{
+  if (workspace_procs < 0)
+    return 0;
+  return write (workspace_procs, "0", 1) == 1 ? 0 : -1;
+}
+
 int
 agent_mount_workspace (const sb_agent_setup *s, sb_err **err)
 {
@@ -329,7 +379,9 @@ agent_mount_workspace (const sb_agent_setup *s, sb_err **err)
     return -1;
   if (sethostname (s->hostname, strlen (s->hostname)) < 0)
     return sb_error (err, errno, "sethostname");
-  return switch_root (err);
+  if (switch_root (err) < 0)
+    return -1;
+  return workspace_cgroup (s->pids_max, err);
 }
 
 _Noreturn void

@@ -41,7 +41,9 @@ child (const sb_agent_exec *e, int report_fd)
     if (strncmp (*v, "PATH=", 5) == 0)
       setenv ("PATH", *v + 5, 1);
   signal (SIGPIPE, SIG_DFL);
-  if (setgroups (e->n_groups, (const gid_t *)e->groups) < 0)
+  if (agent_join_workspace_cgroup () < 0)
+    what = "join the workspace's cgroup";
+  else if (setgroups (e->n_groups, (const gid_t *)e->groups) < 0)
     what = "setgroups";
   else if (setgid (e->gid) < 0)
     what = "setgid";

@@ -210,8 +210,11 @@ sb_agent_put_setup (sb_agent_buf *b, const sb_agent_setup *s, sb_err **err)
 {
   sb_agent_buf p = { 0 };
   const char *v[] = { s->hostname, s->root_dev, s->projects_dev, s->seed, NULL };
+  uint8_t pids[4];
   int r;
 
+  put_u32 (pids, s->pids_max);
+  sb_agent_buf_append (&p, pids, sizeof (pids));
   put_strv (&p, v);
   r = sb_agent_put (b, SB_AGENT_SETUP, 0, p.data, p.len, err);
   sb_agent_buf_release (&p);
@@ -321,6 +324,11 @@ sb_agent_setup_decode (const uint8_t *p, size_t n, sb_agent_setup *s, sb_err **e
 {
   const char *v[4];
 
+  if (n < 4)
+    return sb_error (err, 0, "agent SETUP: payload of %zu bytes, shorter than its fixed part", n);
+  s->pids_max = get_u32 (p);
+  p += 4;
+  n -= 4;
   if (take_strings (&p, &n, v, 4, "setup field", err) < 0)
     return -1;
   if (n != 0)

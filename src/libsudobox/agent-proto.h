@@ -32,7 +32,7 @@ typedef enum sb_agent_type
 {
   SB_AGENT_PING = 1, /* h->g, any payload, answered by PONG with the same payload */
   SB_AGENT_PONG,     /* g->h */
-  SB_AGENT_SETUP,    /* h->g: mount the workspace's disks, hostname; answered by OK or ERROR */
+  SB_AGENT_SETUP,    /* h->g: disks, hostname, pids limit; answered by OK or ERROR */
   SB_AGENT_EXEC,     /* h->g: start a process in a new session */
   SB_AGENT_STDIN,    /* h->g: data; empty = end of input */
   SB_AGENT_STDOUT,   /* g->h */
@@ -77,6 +77,9 @@ typedef struct sb_agent_setup
      reseeded with them, since every guest restored from one snapshot
      starts with the same RNG state.  */
   const char *seed;
+  /* The most processes the workspace may have at once (pids.max of the
+     guest cgroup its processes run in); 0: no limit.  */
+  uint32_t pids_max;
 } sb_agent_setup;
 
 /* A growable output buffer of encoded frames.  */

@@ -151,6 +151,17 @@ start_guest (const char *root, const sb_spec *spec, const vm_paths *p, uid_t uid
   return r;
 }
 
+/* linux.resources.pids.limit for the guest's workspace cgroup: 0 (none)
+   when absent, unlimited (-1) or beyond what a kernel allows.  */
+static uint32_t
+pids_limit (const sb_spec *spec)
+{
+  const sb_resources *r = spec->linux.resources;
+  if (r == NULL || !r->pids.limit.set || r->pids.limit.v <= 0 || r->pids.limit.v > 4194304)
+    return 0;
+  return (uint32_t)r->pids.limit.v;
+}
+
 /* Starts the guest and mounts its disks; the agent's channel for the
    container's process in *fd (with its port lock).  */
 static int
@@ -165,7 +176,8 @@ boot (const char *root, const sb_spec *spec, const vm_paths *p, uid_t uid, pid_t
     sb_agent_setup s = { .hostname = spec->hostname ? spec->hostname : "sudobox",
                          .root_dev = "vda",
                          .projects_dev = "vdb",
-                         .seed = seed };
+                         .seed = seed,
+                         .pids_max = pids_limit (spec) };
     if (sb_vm_random_hex (seed, err) < 0 || sb_microvm_connect (p->run, 5000, fd, lock, err) < 0
         || sb_microvm_setup (*fd, &s, BOOT_MS, err) < 0)
       {

@@ -57,9 +57,9 @@ sb_ws_microvm_check (const sb_wsconfig *cfg, sb_err **err)
 {
   if (cfg->n_volumes > 0)
     return sb_error (err, 0, "--volume is not available with --isolation microvm (only /projects is shared)");
-  if (cfg->pids > 0)
-    return sb_error (err, 0,
-                     "--pids is not available with --isolation microvm (the guest has its own kernel)");
+  /* The guest kernel's PID_MAX_LIMIT: pids.max refuses more.  */
+  if (cfg->pids > 4194304)
+    return sb_error (err, 0, "--pids %lld: a microvm workspace allows at most 4194304", (long long)cfg->pids);
   if (cfg->memory > 0 && cfg->memory < (256ll << 20))
     return sb_error (err, 0, "--memory: a microvm workspace needs at least 256M");
   return 0;
@@ -166,7 +166,11 @@ sb_ws_microvm_start (sb_mgr *m, const sb_ws_rec *ws, sb_err **err)
   if (r == 0)
     {
       char seed[65];
-      sb_agent_setup s = { .hostname = cfg.hostname, .root_dev = "vda", .projects_dev = "vdb", .seed = seed };
+      sb_agent_setup s = { .hostname = cfg.hostname,
+                           .root_dev = "vda",
+                           .projects_dev = "vdb",
+                           .seed = seed,
+                           .pids_max = (uint32_t)cfg.pids };
       r = sb_vm_random_hex (seed, err);
       if (r == 0)
         r = sb_microvm_connect (f.run, 5000, &fd, &lock, err);

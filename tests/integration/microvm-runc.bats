@@ -49,15 +49,19 @@ vm_bundle() {
 
 uid_of() { awk '/^Uid:/ {print $2}' "/proc/$1/status"; }
 
-@test "microvm run: guest kernel, sudo as dev, the exit code, nothing left" {
+@test "microvm run: guest kernel, sudo as dev, the pids limit, the exit code, nothing left" {
     new_ids 1
-    make_bundle "$BUNDLE" --nnp-false --rw -- sh -c 'uname -r; su dev -c "sudo -n id -u"; exit 3'
+    make_bundle "$BUNDLE" --nnp-false --rw -- sh -c 'uname -r; su dev -c "sudo -n id -u";
+        cat /sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup)/pids.max; exit 3'
+    spec_edit "$BUNDLE" 'c["linux"].setdefault("resources", {})["pids"] = {"limit": 64}'
     run -3 --separate-stderr "$RUNTIME" --root "$ROOT" --isolation microvm run -b "$BUNDLE" "$ID"
     echo "$output"
     kernel=$(echo "$output" | sed -n 1p)
     [ "$kernel" != "$(uname -r)" ]
     [ -d "/lib/modules/$kernel" ]
     [ "$(echo "$output" | sed -n 2p)" = 0 ]
+    # linux.resources.pids.limit holds in the guest's cgroup.
+    [ "$(echo "$output" | sed -n 3p)" = 64 ]
     run rt state "$ID"
     [ "$status" -ne 0 ]
     [ -z "$(vm_procs)" ]

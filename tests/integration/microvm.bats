@@ -222,6 +222,8 @@ EOF
     [ "$status" -ne 0 ] && [[ "$output" == *"--volume"* ]]
     run sb create vmx --image img --isolation microvm --memory 64M
     [ "$status" -ne 0 ] && [[ "$output" == *"--memory"* ]]
+    run sb create vmx --image img --isolation microvm --pids 5000000
+    [ "$status" -ne 0 ] && [[ "$output" == *"--pids"* ]]
     run sb ls -q
     [[ "$output" != *vmx* ]]
 }

@@ -7,7 +7,7 @@
      escape [KEY=VALUE...] GROUP...
    GROUP: all (every in-process group), fs, runtime, kernel, cgroup, dev,
    mount, module, ns, proc, net, link, or one of the modes run on their own:
-   exe-race SECONDS, tty-inject, kill-all, fork-bomb, balloon MB, crash.
+   exe-race SECONDS, tty-inject, kill-all, fork-bomb LIMIT, balloon MB, crash.
    KEY: canary (a host file), state (the host state root), hostns (inodes of
    the host's namespaces, comma-separated), hostpid (a host pid), port (a
    service on the host's 127.0.0.1), hostifs (host interface names), key (a
@@ -263,8 +263,8 @@ main (int argc, char **argv)
         mode_tty_inject ();
       else if (!strcmp (g, "kill-all"))
         mode_kill_all ();
-      else if (!strcmp (g, "fork-bomb"))
-        mode_fork_bomb ();
+      else if (!strcmp (g, "fork-bomb") && i + 1 < argc)
+        mode_fork_bomb (atol (argv[++i]));
       else if (!strcmp (g, "balloon") && i + 1 < argc)
         mode_balloon (atol (argv[++i]));
     }

@@ -43,7 +43,7 @@ void proc_attempts (void);
 void net_attempts (void);
 void link_attempts (void);
 void mode_kill_all (void);
-void mode_fork_bomb (void);
+void mode_fork_bomb (long limit);
 void mode_balloon (long mb);
 void mode_tty_inject (void);
 
