@@ -75,6 +75,10 @@ const sb_cgroup_hier *sb_cg_hier_for (const sb_cgroup *cg, const char *controlle
    unified keys are the v2 backend's business.  */
 #define SB_CG_MAX_NEEDS 8
 size_t sb_cg_needs (const sb_resources *res, enum sb_cgroup_mode mode, sb_cg_need out[SB_CG_MAX_NEEDS]);
+/* v2 device rules: a BPF_CGROUP_DEVICE program built from the rules,
+   attached to dir in place of the ones attached before
+   (cgroup-devices.c).  */
+int sb_cg_devices_attach (const char *dir, const sb_device_rule *rules, size_t n, sb_err **err);
 /* Sleeps a little; returns false once SB_CG_TIMEOUT_MS since start_ms passed.  */
 bool sb_cg_wait_more (long long start_ms);
 long long sb_cg_now_ms (void);

@@ -1,10 +1,6 @@
 /* cgroup v2 (unified): one directory, controllers enabled level by level in
    cgroup.subtree_control, spec values converted to v2 knobs as runc and crun
-   convert them.
-
-   Device rules (linux.resources.devices) need an eBPF program on v2; this
-   backend does not load one, so they are not enforced here: the container's
-   /dev is still limited to the devices the mounts module creates.  */
+   convert them.  Device rules are an eBPF program (cgroup-devices.c).  */
 #include "cgroup-internal.h"
 
 #include <errno.h>
@@ -362,6 +358,8 @@ v2_apply (sb_cgroup *cg, const sb_resources *r, sb_err **err)
     for (size_t i = 0; i < n; i++)
       if (strcmp (needs[i].controller, steps[s].controller) == 0 && steps[s].apply (dir, r, err) < 0)
         return -1;
+  if (r->n_devices > 0 && sb_cg_devices_attach (dir, r->devices, r->n_devices, err) < 0)
+    return sb_error_wrap (err, FIELD "devices");
   /* Last, so an explicit unified value wins over a converted one.  */
   for (size_t i = 0; i < r->n_unified; i++)
     {

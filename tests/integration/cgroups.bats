@@ -69,3 +69,41 @@ load ../lib/helpers
     [ "$status" -eq 0 ]
     [[ "$output" == *v2-ok* ]]
 }
+
+# A host device node reaches the container through a bind mount (docker run
+# -v /dev/fuse:/dev/fuse), but the spec's device rules do not allow it: the
+# device cgroup must refuse the open.  runc spec's rules: deny all.
+fuse_bundle() {
+    bundle --rw -- sh -c 'head -c 0 /dev/fuse; echo fuse=$?; head -c 1 /dev/zero | wc -c'
+    spec_edit "$BUNDLE" 'c["mounts"].append({"destination": "/dev/fuse", "type": "bind", "source": "/dev/fuse", "options": ["bind"]})'
+}
+
+@test "device rules refuse a bind-mounted host device the spec does not allow (v1)" {
+    [ -c /dev/fuse ] || skip "no /dev/fuse"
+    new_ids 1
+    fuse_bundle
+    rt_files run -b "$BUNDLE" "$ID"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"/dev/fuse'"*"Operation not permitted"* ]]
+    [[ "$output" == *fuse=1* ]]
+    [ "$(echo "$output" | grep -x '[0-9]*')" = 1 ]
+}
+
+@test "pure cgroup v2: the device rules are an eBPF program and refuse the same device" {
+    [ -c /dev/fuse ] || skip "no /dev/fuse"
+    new_ids 1
+    fuse_bundle
+    run env RUNTIME="$RUNTIME" ROOT="$ROOT" BUNDLE="$BUNDLE" ID="$ID" unshare -m sh -ec '
+        mount --make-rprivate /
+        umount -R /sys/fs/cgroup
+        mount -t cgroup2 none /sys/fs/cgroup
+        "$RUNTIME" --root "$ROOT" run -b "$BUNDLE" "$ID" </dev/null 2>&1
+        rmdir /sys/fs/cgroup/sudobox-test 2>/dev/null || true
+    ' 3>&-
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"/dev/fuse'"*"Operation not permitted"* ]]
+    [[ "$output" == *fuse=1* ]]
+    [ "$(echo "$output" | grep -x '[0-9]*')" = 1 ]
+}

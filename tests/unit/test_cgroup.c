@@ -6,6 +6,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 
 #include "tap.h"
@@ -547,6 +549,98 @@ test_v2_errors (const char *id)
   }
 }
 
+enum probe_op
+{
+  PROBE_READ,
+  PROBE_WRITE,
+  PROBE_RDWR,
+  PROBE_MKNOD_CHAR,
+  PROBE_MKNOD_BLOCK,
+};
+
+/* What a process in cg gets for op on path: 0 or the errno.  */
+static int
+probe (sb_cgroup *cg, enum probe_op op, const char *path)
+{
+  _cleanup_err_ sb_err *err = NULL;
+  int go[2], status = 0;
+  pid_t pid;
+  char c;
+
+  if (pipe (go) < 0)
+    abort ();
+  pid = fork ();
+  if (pid < 0)
+    abort ();
+  if (pid == 0)
+    {
+      int fd = -1, r;
+      close (go[1]);
+      if (read (go[0], &c, 1) != 1)
+        _exit (255);
+      if (op == PROBE_MKNOD_CHAR || op == PROBE_MKNOD_BLOCK)
+        {
+          r = mknod (path, (op == PROBE_MKNOD_CHAR ? S_IFCHR : S_IFBLK) | 0600, makedev (1, 7));
+          if (r == 0)
+            unlink (path);
+          _exit (r == 0 ? 0 : errno);
+        }
+      fd = open (path, op == PROBE_READ ? O_RDONLY : op == PROBE_WRITE ? O_WRONLY : O_RDWR);
+      _exit (fd >= 0 ? 0 : errno);
+    }
+  close (go[0]);
+  if (sb_cgroup_enter (cg, pid, &err) < 0)
+    check (false, "probe enters the cgroup: %s", err->msg);
+  if (write (go[1], "g", 1) != 1)
+    abort ();
+  close (go[1]);
+  waitpid (pid, &status, 0);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : 255;
+}
+
+/* Device rules on v2 are a BPF program: every access bit is decided by the
+   last rule naming it, an update replaces the program.  */
+static void
+test_devices_v2 (const char *id)
+{
+  _cleanup_err_ sb_err *err = NULL;
+  _cleanup_free_ char *node = sb_xasprintf ("/tmp/sb-test-cgroup-node-%d", getpid ());
+  sb_device_rule rules[] = {
+    { false, 'a', -1, -1, (char *)"rwm" }, { true, 'c', 1, 3, (char *)"rwm" },
+    { true, 'c', -1, -1, (char *)"m" },    { true, 'c', 1, 5, (char *)"r" },
+    { false, 'c', 1, 3, (char *)"w" },
+  };
+  sb_device_rule all[] = { { true, 'a', -1, -1, (char *)"rwm" } };
+  sb_resources r;
+  sb_cgroup *cg = NULL;
+
+  memset (&r, 0, sizeof (r));
+  r.devices = rules;
+  r.n_devices = sizeof (rules) / sizeof (rules[0]);
+  if (sb_cgroup_create (id, NULL, &r, &cg, &err) < 0)
+    {
+      check (false, "v2 create with device rules: %s", err->msg);
+      return;
+    }
+  track_cgroup (cg);
+  check (probe (cg, PROBE_READ, "/dev/null") == 0, "v2 devices: read /dev/null allowed");
+  check (probe (cg, PROBE_WRITE, "/dev/null") == EPERM,
+         "v2 devices: write /dev/null denied by the later rule");
+  check (probe (cg, PROBE_RDWR, "/dev/null") == EPERM,
+         "v2 devices: read+write /dev/null denied (one bit is)");
+  check (probe (cg, PROBE_READ, "/dev/zero") == 0, "v2 devices: read /dev/zero allowed");
+  check (probe (cg, PROBE_WRITE, "/dev/zero") == EPERM, "v2 devices: write /dev/zero not allowed");
+  check (probe (cg, PROBE_READ, "/dev/full") == EPERM, "v2 devices: /dev/full denied (no rule: deny-all)");
+  check (probe (cg, PROBE_MKNOD_CHAR, node) == 0, "v2 devices: mknod of a char device allowed (c *:* m)");
+  check (probe (cg, PROBE_MKNOD_BLOCK, node) == EPERM, "v2 devices: mknod of a block device denied");
+  r.devices = all;
+  r.n_devices = 1;
+  check_okr (sb_cgroup_update (cg, &r, &err), &err, "v2 devices: update to allow all");
+  check (probe (cg, PROBE_READ, "/dev/full") == 0 && probe (cg, PROBE_WRITE, "/dev/null") == 0,
+         "v2 devices: the update replaced the program");
+  check_okr (drop_cgroup (cg, true, &err), &err, "v2 devices: destroy");
+}
+
 static void
 test_v2 (const char *id)
 {
@@ -604,6 +698,7 @@ test_v2 (const char *id)
   check_okr (drop_cgroup (cg, true, &err), &err, "v2 destroy with a live process");
   check (reap (child) == SIGKILL, "v2 destroy killed the child");
   check (access (dir, F_OK) < 0 && errno == ENOENT, "v2 destroy removed %s", dir);
+  test_devices_v2 (id);
 }
 
 static void
