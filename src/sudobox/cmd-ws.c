@@ -17,7 +17,7 @@
 #define CREATE_USAGE                                                                                         \
   "NAME --image IMG [--isolation userns|system|microvm] [--user U] [--cpus N] [--memory SIZE] [--pids N] "   \
   "[--volume HOSTDIR:DIR[:ro]] [--publish [IP:]HOSTPORT:PORT] [--env K=V] [--network slirp|none] "           \
-  "[--hostname H]"
+  "[--hostname H] [--security-opt seccomp=unconfined]"
 
 /* The workspace user: --user (a name or uid in the image), else the image's
    own user, else root.  Read from the image's /etc/passwd, resolved inside
@@ -108,6 +108,7 @@ enum
   OPT_HOSTNAME,
   OPT_NAME,
   OPT_RM,
+  OPT_SECURITY_OPT,
 };
 
 /* create's flags, shared with run.  Returns the index of the first
@@ -130,6 +131,7 @@ parse_create (sb_mgr *m, int argc, char **argv, const char **image, const char *
     { "hostname", required_argument, NULL, OPT_HOSTNAME },
     { "name", required_argument, NULL, OPT_NAME },
     { "rm", no_argument, NULL, OPT_RM },
+    { "security-opt", required_argument, NULL, OPT_SECURITY_OPT },
     { NULL, 0, NULL, 0 },
   };
   const char *user = NULL, *hostname = NULL;
@@ -182,6 +184,11 @@ parse_create (sb_mgr *m, int argc, char **argv, const char **image, const char *
           break;
         case OPT_HOSTNAME:
           hostname = optarg;
+          break;
+        case OPT_SECURITY_OPT:
+          if (strcmp (optarg, "seccomp=unconfined") != 0)
+            return sb_error (err, 0, "--security-opt \"%s\": expected seccomp=unconfined", optarg);
+          c->seccomp_unconfined = true;
           break;
         case OPT_NAME:
           if (name)

@@ -57,6 +57,10 @@ sb_ws_microvm_check (const sb_wsconfig *cfg, sb_err **err)
 {
   if (cfg->n_volumes > 0)
     return sb_error (err, 0, "--volume is not available with --isolation microvm (only /projects is shared)");
+  if (cfg->seccomp_unconfined)
+    return sb_error (err, 0,
+                     "--security-opt seccomp=unconfined: a microvm workspace has no seccomp profile "
+                     "(its guest kernel is the boundary)");
   /* The guest kernel's PID_MAX_LIMIT: pids.max refuses more.  */
   if (cfg->pids > 4194304)
     return sb_error (err, 0, "--pids %lld: a microvm workspace allows at most 4194304", (long long)cfg->pids);

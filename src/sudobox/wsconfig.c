@@ -1,5 +1,6 @@
 #include "wsconfig.h"
 
+#include <errno.h>
 #include <json-c/json.h>
 #include <math.h>
 #include <stdio.h>
@@ -70,6 +71,8 @@ sb_wsconfig_to_json (const sb_wsconfig *c, char **json, sb_err **err)
   json_object_object_add (o, "network", json_object_new_boolean (c->network));
   add_str (o, "hostname", c->hostname);
   add_str (o, "isolation", c->isolation);
+  if (c->seccomp_unconfined)
+    json_object_object_add (o, "seccomp_unconfined", json_object_new_boolean (1));
   *json = sb_xstrdup (
       json_object_to_json_string_ext (o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
   json_object_put (o);
@@ -154,6 +157,8 @@ sb_wsconfig_from_json (const char *json, sb_wsconfig *c, sb_err **err)
   c->network = json_object_object_get_ex (o, "network", &v) && json_object_get_boolean (v);
   c->hostname = sb_xstrdup (get_str (o, "hostname"));
   c->isolation = sb_xstrdup (get_str (o, "isolation") ? get_str (o, "isolation") : "userns");
+  c->seccomp_unconfined
+      = json_object_object_get_ex (o, "seccomp_unconfined", &v) && json_object_get_boolean (v);
   json_object_put (o);
   return 0;
 }
@@ -283,6 +288,65 @@ build_resources (const sb_wsconfig *c)
   return r;
 }
 
+/* The default seccomp profile of userns and system workspaces: everything
+   allowed but what a development machine does without and what has been
+   the way into the kernel from an unprivileged uid (podman's and Docker's
+   defaults refuse these too).  io_uring: most of the local privilege
+   escalations of recent years, and programs fall back to plain I/O on
+   EPERM (libuv, liburing users); userfaultfd: the stall primitive of
+   kernel race exploits; bpf, kexec, modules, swap, acct, iopl/ioperm,
+   open_by_handle_at: refused by capability checks already, refused here
+   before the kernel parses anything.  ptrace, perf_event_open and nested
+   namespaces stay (debuggers, profilers, nested containers).  */
+static const char *const denied_syscalls[] = { "io_uring_setup",
+                                               "io_uring_enter",
+                                               "io_uring_register",
+                                               "userfaultfd",
+                                               "bpf",
+                                               "kexec_load",
+                                               "kexec_file_load",
+                                               "init_module",
+                                               "finit_module",
+                                               "delete_module",
+                                               "create_module",
+                                               "swapon",
+                                               "swapoff",
+                                               "acct",
+                                               "iopl",
+                                               "ioperm",
+                                               "open_by_handle_at",
+                                               "lookup_dcookie",
+                                               "nfsservctl",
+                                               "uselib",
+                                               "vm86",
+                                               "vm86old",
+                                               NULL };
+
+static json_object *
+build_seccomp (void)
+{
+#if defined(__x86_64__)
+  static const char *const archs[] = { "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32", NULL };
+#elif defined(__aarch64__)
+  static const char *const archs[] = { "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM", NULL };
+#else
+  static const char *const archs[] = { NULL };
+#endif
+  json_object *s = json_object_new_object ();
+  json_object *rule = json_object_new_object ();
+
+  add_str (s, "defaultAction", "SCMP_ACT_ALLOW");
+  /* Every ABI the CPU runs: a 32-bit call must not slip past the list.  */
+  if (archs[0])
+    json_object_object_add (s, "architectures", strings (archs));
+  json_object_object_add (rule, "names", strings (denied_syscalls));
+  add_str (rule, "action", "SCMP_ACT_ERRNO");
+  json_object_object_add (rule, "errnoRet", json_object_new_int (EPERM));
+  json_object_object_add (s, "syscalls", json_object_new_array ());
+  json_object_array_add (json_object_object_get (s, "syscalls"), rule);
+  return s;
+}
+
 static json_object *
 build_linux (const sb_wsconfig *c, const sb_ws_paths *p)
 {
@@ -309,6 +373,8 @@ build_linux (const sb_wsconfig *c, const sb_ws_paths *p)
   json_object_object_add (l, "resources", build_resources (c));
   json_object_object_add (l, "maskedPaths", strings (sb_default_masked_paths));
   json_object_object_add (l, "readonlyPaths", strings (sb_default_readonly_paths));
+  if (!c->seccomp_unconfined)
+    json_object_object_add (l, "seccomp", build_seccomp ());
   return l;
 }
 

@@ -34,6 +34,7 @@ typedef struct sb_wsconfig
   bool network; /* slirp (true) or none */
   char *hostname;
   char *isolation;
+  bool seccomp_unconfined; /* --security-opt seccomp=unconfined: no default profile */
 } sb_wsconfig;
 
 int sb_wsconfig_to_json (const sb_wsconfig *c, char **json, sb_err **err);

@@ -224,6 +224,8 @@ EOF
     [ "$status" -ne 0 ] && [[ "$output" == *"--memory"* ]]
     run sb create vmx --image img --isolation microvm --pids 5000000
     [ "$status" -ne 0 ] && [[ "$output" == *"--pids"* ]]
+    run sb create vmx --image img --isolation microvm --security-opt seccomp=unconfined
+    [ "$status" -ne 0 ] && [[ "$output" == *"--security-opt"* ]]
     run sb ls -q
     [[ "$output" != *vmx* ]]
 }

@@ -270,6 +270,15 @@ s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bi
     ! grep -rqF "$WSROOT/state	" /var/lib/sudobox-ids
 }
 
+@test "a default seccomp profile confines workspaces; --security-opt seccomp=unconfined lifts it" {
+    run sb run --rm img -- grep '^Seccomp:' /proc/self/status
+    [ "$status" -eq 0 ] && [[ "$output" == *"Seccomp:"*2 ]]
+    run sb run --rm --security-opt seccomp=unconfined img -- grep '^Seccomp:' /proc/self/status
+    [ "$status" -eq 0 ] && [[ "$output" == *"Seccomp:"*0 ]]
+    run sb run --rm --security-opt seccomp=/tmp/profile.json img -- true
+    [ "$status" -ne 0 ] && [[ "$output" == *'--security-opt "seccomp=/tmp/profile.json": expected seccomp=unconfined'* ]]
+}
+
 @test "run --rm killed while its command runs leaves a running workspace that rm removes" {
     WS_NAMES=killed-run
     # A duration no other workspace on the host (make demo's sleeps 600) uses.

@@ -300,6 +300,19 @@ ns_bpf_perf_uffd (void)
   result (r < 0, "userfaultfd handling kernel faults", "%s", outcome (r));
   if (r >= 0)
     close (r);
+  /* Open to any uid by the kernel, refused by the workspace's default
+     seccomp profile (the kernel surface of most recent escalations).  */
+  r = syscall (SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY);
+  result (r < 0 && errno == EPERM, "userfaultfd, user-mode faults only (seccomp profile)", "%s", outcome (r));
+  if (r >= 0)
+    close (r);
+  {
+    uint32_t params[30] = { 0 }; /* struct io_uring_params: 120 bytes */
+    r = syscall (SYS_io_uring_setup, 1, params);
+    result (r < 0 && errno == EPERM, "io_uring_setup (seccomp profile)", "%s", outcome (r));
+    if (r >= 0)
+      close (r);
+  }
 }
 
 void
