@@ -115,20 +115,54 @@ want_kvm (void)
   return false;
 }
 
+/* The VM's size from the spec's limits, as Kata sizes its VM: memory from
+   linux.resources.memory.limit, vCPUs from the cpu quota (rounded up).  */
+static int
+vm_size (const sb_spec *spec, unsigned *mem_mb, unsigned *cpus, sb_err **err)
+{
+  const sb_resources *r = spec->linux.resources;
+
+  *mem_mb = SB_MICROVM_OCI_MEM_MB;
+  *cpus = 1;
+  if (r == NULL)
+    return 0;
+  if (r->memory.limit.set && r->memory.limit.v > 0)
+    {
+      if (r->memory.limit.v < (256ll << 20) || r->memory.limit.v > (1ll << 40))
+        return sb_error (err, 0,
+                         "linux.resources.memory.limit %lld: a microvm needs between 256 MiB and 1 TiB",
+                         (long long)r->memory.limit.v);
+      *mem_mb = (unsigned)(r->memory.limit.v >> 20);
+    }
+  if (r->cpu.quota.set && r->cpu.quota.v > 0 && r->cpu.period.set && r->cpu.period.v > 0)
+    {
+      int64_t n = (r->cpu.quota.v + r->cpu.period.v - 1) / r->cpu.period.v;
+      if (n > 255)
+        return sb_error (err, 0, "linux.resources.cpu: a quota of %lld CPUs is more than a microvm has (255)",
+                         (long long)n);
+      *cpus = (unsigned)n;
+    }
+  return 0;
+}
+
 /* Starts the guest: restored from the template's snapshot when it has the
-   template's devices (a network), else a cold boot.  */
+   template's devices (a network) and size, else a cold boot.  */
 static int
 start_guest (const char *root, const sb_spec *spec, const vm_paths *p, uid_t uid, pid_t *pid, sb_err **err)
 {
   _cleanup_free_ char *cache = sb_xasprintf ("%s/.microvm", root), *snapshot = NULL;
-  bool network = spec->linux.namespaces[SB_NS_NETWORK].present, kvm = want_kvm ();
+  bool network = spec->linux.namespaces[SB_NS_NETWORK].present, kvm;
   sb_vm_boot b = { 0 };
+  unsigned mem_mb, cpus;
   int r;
 
+  if (vm_size (spec, &mem_mb, &cpus, err) < 0)
+    return -1;
+  kvm = want_kvm ();
   if (sb_vm_boot_files_in (cache, &b, err) < 0)
     return -1;
   r = 0;
-  if (network && !secure_getenv ("SUDOBOX_MICROVM_COLD"))
+  if (network && mem_mb == SB_MICROVM_OCI_MEM_MB && cpus == 1 && !secure_getenv ("SUDOBOX_MICROVM_COLD"))
     r = sb_microvm_oci_template (cache, &b, uid, kvm, &snapshot, err);
   if (r == 0)
     {
@@ -141,8 +175,8 @@ start_guest (const char *root, const sb_spec *spec, const vm_paths *p, uid_t uid
                            .uid = uid,
                            .gid = uid,
                            .incoming = snapshot,
-                           .mem_mb = SB_MICROVM_OCI_MEM_MB,
-                           .cpus = 1,
+                           .mem_mb = mem_mb,
+                           .cpus = cpus,
                            .kvm = kvm,
                            .network = network };
       r = sb_vm_start_guest (&c, BOOT_MS, pid, err);
@@ -368,6 +402,7 @@ create_vm (const sb_create_opts *o, sb_spec **spec, char **json, vm_paths *p, pi
 {
   _cleanup_free_ char *dir = NULL, *rootfs = NULL, *config = sb_xasprintf ("%s/config.json", o->bundle);
   _cleanup_close_ int dirfd = -1;
+  unsigned mem_mb, cpus;
   sb_idpool pool;
   size_t len;
 
@@ -379,6 +414,9 @@ create_vm (const sb_create_opts *o, sb_spec **spec, char **json, vm_paths *p, pi
     return -1;
   if ((*spec)->process == NULL)
     return sb_error (err, 0, "process: required to create a container");
+  /* Refused before anything is made.  */
+  if (vm_size (*spec, &mem_mb, &cpus, err) < 0)
+    return -1;
   rootfs = (*spec)->root_path[0] == '/' ? sb_xstrdup ((*spec)->root_path)
                                         : sb_xasprintf ("%s/%s", o->bundle, (*spec)->root_path);
   if (sb_idpool_default (&pool, err) < 0 || sb_idrange_alloc (o->root, &pool, o->id, first, err) < 0)

@@ -49,19 +49,25 @@ vm_bundle() {
 
 uid_of() { awk '/^Uid:/ {print $2}' "/proc/$1/status"; }
 
-@test "microvm run: guest kernel, sudo as dev, the pids limit, the exit code, nothing left" {
+@test "microvm run: guest kernel, sudo as dev, limits, the exit code, nothing left" {
     new_ids 1
     make_bundle "$BUNDLE" --nnp-false --rw -- sh -c 'uname -r; su dev -c "sudo -n id -u";
-        cat /sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup)/pids.max; exit 3'
-    spec_edit "$BUNDLE" 'c["linux"].setdefault("resources", {})["pids"] = {"limit": 64}'
+        cat /sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup)/pids.max; nproc; grep MemTotal /proc/meminfo; exit 3'
+    spec_edit "$BUNDLE" 'c["linux"].setdefault("resources", {})["pids"] = {"limit": 64}' \
+        'c["linux"]["resources"]["memory"] = {"limit": 512 << 20}' \
+        'c["linux"]["resources"]["cpu"] = {"quota": 150000, "period": 100000}'
     run -3 --separate-stderr "$RUNTIME" --root "$ROOT" --isolation microvm run -b "$BUNDLE" "$ID"
     echo "$output"
     kernel=$(echo "$output" | sed -n 1p)
     [ "$kernel" != "$(uname -r)" ]
     [ -d "/lib/modules/$kernel" ]
     [ "$(echo "$output" | sed -n 2p)" = 0 ]
-    # linux.resources.pids.limit holds in the guest's cgroup.
+    # linux.resources.pids.limit holds in the guest's cgroup; the memory
+    # limit and the cpu quota (1.5, rounded up) size the VM.
     [ "$(echo "$output" | sed -n 3p)" = 64 ]
+    [ "$(echo "$output" | sed -n 4p)" = 2 ]
+    mem_kb=$(echo "$output" | sed -n 5p | awk '{print $2}')
+    [ "$mem_kb" -gt $((400 << 10)) ] && [ "$mem_kb" -le $((512 << 10)) ]
     run rt state "$ID"
     [ "$status" -ne 0 ]
     [ -z "$(vm_procs)" ]
@@ -140,4 +146,17 @@ uid_of() { awk '/^Uid:/ {print $2}' "/proc/$1/status"; }
     grep -q 'got:hello' "$TMP/c.tty"
     wait_for status_is "$ID" stopped || { sleep 10; status_is "$ID" stopped; }
     rt delete "$ID"
+}
+
+@test "microvm create: limits a VM cannot have are refused by name before anything is made" {
+    new_ids 1
+    vm_bundle true
+    spec_edit "$BUNDLE" 'c["linux"].setdefault("resources", {})["memory"] = {"limit": 64 << 20}'
+    run rt create -b "$BUNDLE" "$ID"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"linux.resources.memory.limit"*"256 MiB"* ]]
+    [ -z "$(vm_procs)" ]
+    [ -z "$(ls "$ROOT/idranges" 2>/dev/null)" ]
+    run rt state "$ID"
+    [ "$status" -ne 0 ]
 }
