@@ -375,7 +375,7 @@ agent_mount_workspace (const sb_agent_setup *s, sb_err **err)
   snprintf (hosts, sizeof (hosts),
             "127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n", s->hostname);
   if (write_etc ("hostname", hostname, err) < 0 || write_etc ("hosts", hosts, err) < 0
-      || write_etc ("resolv.conf", "nameserver 10.0.2.3\n", err) < 0)
+      || write_etc ("resolv.conf", "nameserver " SB_NET_DNS "\n", err) < 0)
     return -1;
   if (sethostname (s->hostname, strlen (s->hostname)) < 0)
     return sb_error (err, errno, "sethostname");

@@ -30,8 +30,9 @@
    - The namespaces the container created for itself (uts, ipc, network,
      cgroup) are created again from the nested user namespace, so that root
      inside owns them (sethostname, interfaces and routes for nested
-     containers' networks).  Namespaces joined by path (a pod's network
-     namespace) are kept: root inside cannot reconfigure those.  The pid
+     containers' networks); /sys's net directories are bound from a
+     sysfs of the new network namespace.  Namespaces joined by path (a
+     pod's network namespace) are kept: root inside cannot reconfigure those.  The pid
      namespace stays the one the init is PID 1 of: root inside cannot mount
      a procfs for it, only for the pid namespaces it creates.  */
 #include "isolation.h"
@@ -212,7 +213,8 @@ identity_map (const char *file, char **out, sb_err **err)
    the capabilities the init gives up by entering the nested one.  */
 typedef struct outer_job
 {
-  pid_t target; /* the init, in our pid namespace */
+  pid_t target;     /* the init, in our pid namespace */
+  bool fresh_netns; /* the init creates its network namespace again */
   char *uid_map, *gid_map;
   const sb_isolation_step *restrict_paths;
   int sock;
@@ -242,6 +244,47 @@ write_maps (const outer_job *j, sb_err **err)
   return 0;
 }
 
+static bool
+has_sysfs (const sb_spec *spec)
+{
+  for (size_t i = 0; i < spec->n_mounts; i++)
+    if (spec->mounts[i].type && strcmp (spec->mounts[i].type, "sysfs") == 0
+        && strcmp (spec->mounts[i].destination, "/sys") == 0)
+      return true;
+  return false;
+}
+
+/* The spec's /sys was mounted in the network namespace the init then
+   replaced (recreate_owned_namespaces), which has no interface left: its
+   net directories were empty.  The helper may mount here and, from the
+   parent user namespace, holds CAP_SYS_ADMIN over the init's new network
+   namespace: it mounts a sysfs of that namespace and binds its two net
+   directories over the stale ones, before the mount namespace is copied,
+   so they are locked with the rest.  Class entries are links into
+   devices/virtual/net, which is why both.  */
+static int
+bind_fresh_net_dirs (int ns, sb_err **err)
+{
+  static const char *const dirs[] = { "class/net", "devices/virtual/net" };
+  static const unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY;
+
+  if (ns < 0 || setns (ns, CLONE_NEWNET) < 0)
+    return sb_error (err, errno, "join the workspace's network namespace");
+  if (mkdir (HIDDEN_DIR "/net", 0700) < 0 || mount ("sysfs", HIDDEN_DIR "/net", "sysfs", fl, NULL) < 0)
+    return sb_error (err, errno, "mount the sysfs of the workspace's network namespace");
+  for (size_t i = 0; i < sizeof (dirs) / sizeof (dirs[0]); i++)
+    {
+      _cleanup_free_ char *src = sb_xasprintf (HIDDEN_DIR "/net/%s", dirs[i]);
+      _cleanup_free_ char *dst = sb_xasprintf ("/sys/%s", dirs[i]);
+      if (mount (src, dst, NULL, MS_BIND, NULL) < 0
+          || mount (NULL, dst, NULL, MS_REMOUNT | MS_BIND | fl, NULL) < 0)
+        return sb_error (err, errno, "bind `%s` of the workspace's network namespace", dst);
+    }
+  if (umount2 (HIDDEN_DIR "/net", MNT_DETACH) < 0)
+    return sb_error (err, errno, "unmount `%s/net`", HIDDEN_DIR);
+  return 0;
+}
+
 /* The helper: writes the nested user namespace's maps (an identity over
    the full range needs CAP_SETUID in the parent), then, once the init has
    configured its namespaces, masks paths and covers HIDDEN_DIR in the
@@ -251,6 +294,7 @@ _Noreturn static void
 outer_helper (outer_job *j)
 {
   sb_err *err = NULL;
+  int netns = -1;
   char c;
 
   if (read (j->sock, &c, 1) != 1)
@@ -261,9 +305,11 @@ outer_helper (outer_job *j)
       _exit (1);
     }
   reply (j->sock, NULL);
-  if (read (j->sock, &c, 1) != 1)
+  /* With the init's new network namespace when it made one.  */
+  if (sb_recv_fd (j->sock, &netns, &c, 1) != 1)
     _exit (1);
-  if (j->restrict_paths->run (j->restrict_paths->arg, &err) < 0 || cover_hidden (&err) < 0)
+  if ((j->fresh_netns && bind_fresh_net_dirs (netns, &err) < 0)
+      || j->restrict_paths->run (j->restrict_paths->arg, &err) < 0 || cover_hidden (&err) < 0)
     {
       reply (j->sock, err);
       _exit (1);
@@ -272,14 +318,14 @@ outer_helper (outer_job *j)
   _exit (0);
 }
 
-/* Starts a helper step and waits for its answer.  */
+/* Starts a helper step, handing it fd if not -1, and waits for its answer.  */
 static int
-helper_step (outer_job *j, const char *what, sb_err **err)
+helper_step (outer_job *j, const char *what, int fd, sb_err **err)
 {
   char buf[4096];
   ssize_t n;
 
-  if (send (j->sock, "G", 1, MSG_NOSIGNAL) != 1)
+  if (sb_send_fd (j->sock, fd, "G", 1) < 0)
     return sb_error (err, errno, "%s: the outer helper", what);
   n = recv (j->sock, buf, sizeof (buf) - 1, 0);
   if (n <= 0)
@@ -334,7 +380,7 @@ enter_nested_userns (outer_job *j, sb_err **err)
   prctl (PR_SET_DUMPABLE, 1);
   if (unshare (CLONE_NEWUSER) < 0)
     return sb_error (err, errno, "create the nested user namespace");
-  if (helper_step (j, "map the nested user namespace", err) < 0)
+  if (helper_step (j, "map the nested user namespace", -1, err) < 0)
     return -1;
   prctl (PR_SET_DUMPABLE, 0);
   return 0;
@@ -365,15 +411,26 @@ static int
 system_seal (const sb_spec *spec, const sb_isolation_step *configure, const sb_isolation_step *restrict_paths,
              sb_err **err)
 {
+  const sb_namespace *net = &spec->linux.namespaces[SB_NS_NETWORK];
+  _cleanup_close_ int netns = -1;
   outer_job j __attribute__ ((cleanup (outer_job_release)))
-  = { .target = getpid (), .restrict_paths = restrict_paths, .sock = -1 };
+  = { .target = getpid (),
+      .fresh_netns = net->present && net->path == NULL && has_sysfs (spec),
+      .restrict_paths = restrict_paths,
+      .sock = -1 };
 
   if (drop_hybrid_unified (err) < 0 || mount_hidden (err) < 0 || start_helper (&j, err) < 0
       || enter_nested_userns (&j, err) < 0)
     return -1;
   if (recreate_owned_namespaces (spec, false, err) < 0 || configure->run (configure->arg, err) < 0)
     return -1;
-  if (helper_step (&j, "masked and read-only paths", err) < 0)
+  if (j.fresh_netns)
+    {
+      netns = open ("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+      if (netns < 0)
+        return sb_error (err, errno, "open the workspace's network namespace");
+    }
+  if (helper_step (&j, "masked and read-only paths", netns, err) < 0)
     return -1;
   return recreate_owned_namespaces (spec, true, err);
 }

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "netif.h"
 #include "util.h"
 
 /* The fds QEMU inherits, at fixed numbers.  */
@@ -126,7 +127,7 @@ passt_command_line (void)
   static const char *const fixed[]
       = { "-f",       "-F",        "3",  "-4",       "-a",          "10.0.2.15",
           "-n",       "24",        "-g", "10.0.2.2", "--no-map-gw", "--dns-forward",
-          "10.0.2.3", "--no-dhcp", "-t", "none",     "-u",          "none",
+          SB_NET_DNS, "--no-dhcp", "-t", "none",     "-u",          "none",
           NULL };
 
   add (&v, passt && *passt ? passt : "passt");

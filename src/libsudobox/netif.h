@@ -7,6 +7,10 @@
 
 #include "error.h"
 
+/* The resolver every workspace is given, in both user-mode networks:
+   sudobox-net (libslirp) and a microvm's passt.  */
+#define SB_NET_DNS "10.0.2.3"
+
 /* Creates the tap device ifname (no packet-info header) in the calling
    thread's network namespace; returns its fd, non-blocking, close-on-exec.  */
 int sb_netif_tap_open (const char *ifname, sb_err **err);

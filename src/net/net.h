@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "netif.h"
 #include "publish.h"
 
 /* The workspace side, as slirp4netns --configure sets it up, so both give
@@ -20,7 +21,7 @@
 #define NET_NETMASK "255.255.255.0"
 #define NET_GUEST "10.0.2.100"
 #define NET_GATEWAY "10.0.2.2"
-#define NET_DNS "10.0.2.3"
+#define NET_DNS SB_NET_DNS
 
 typedef struct net_opts
 {

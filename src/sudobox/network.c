@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "netif.h"
 #include "selfexe.h"
 #include "util.h"
 
@@ -108,7 +109,7 @@ sb_publish_check_free (const sb_publish *p, size_t n, sb_err **err)
 const char *
 sb_net_resolv_conf (void)
 {
-  return "nameserver 10.0.2.3\n";
+  return "nameserver " SB_NET_DNS "\n";
 }
 
 /* Where the helper's output goes and how to get its tail back.  With a log

@@ -230,12 +230,16 @@ c["annotations"] = {"run.sudobox.isolation": "system"}
     [[ "$output" != *BYPASS* ]]
 }
 
-@test "root inside owns its uts and network namespaces (hostname, bridges for nested networks)" {
+@test "root inside owns its uts and network namespaces (hostname, bridges for nested networks, /sys/class/net)" {
     wait_booted sys1
-    run sb exec sys1 -- sh -c 'hostname sbtest-h && hostname && ip link add sbbr0 type bridge && ip link del sbbr0 && echo net-ok'
+    run sb exec sys1 -- sh -c 'hostname sbtest-h && hostname && ip link add sbbr0 type bridge &&
+        test -d /sys/class/net/sbbr0/bridge && ip link del sbbr0 && echo net-ok; ls /sys/class/net | tr "\n" " "'
     echo "$output"
     [ "$status" -eq 0 ]
     [[ "$output" == *sbtest-h*net-ok* ]]
+    # /sys shows the workspace's own network namespace, whose interfaces
+    # appear and go (not the one the spec's /sys was first mounted in).
+    [[ " ${lines[-1]} " == *" lo "* ]] && [[ " ${lines[-1]} " == *" tap0 "* ]]
     sb exec sys1 -- hostname sys1
 }
 
