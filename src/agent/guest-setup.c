@@ -379,9 +379,12 @@ agent_mount_workspace (const sb_agent_setup *s, sb_err **err)
     return -1;
   if (sethostname (s->hostname, strlen (s->hostname)) < 0)
     return sb_error (err, errno, "sethostname");
-  if (switch_root (err) < 0)
+  if (switch_root (err) < 0 || workspace_cgroup (s->pids_max, err) < 0)
     return -1;
-  return workspace_cgroup (s->pids_max, err);
+  /* Once everything is mounted on it: /projects stays writable.  */
+  if (s->readonly_root && mount (NULL, "/", NULL, MS_REMOUNT | MS_RDONLY, NULL) < 0)
+    return sb_error (err, errno, "remount the root read-only");
+  return 0;
 }
 
 _Noreturn void

@@ -205,16 +205,20 @@ sb_agent_put_exec (sb_agent_buf *b, uint32_t session, const sb_agent_exec *e, sb
   return r < 0 ? sb_error_wrap (err, "exec: arguments and environment too long") : 0;
 }
 
+/* SETUP's flags.  */
+#define SETUP_READONLY_ROOT 1u
+
 int
 sb_agent_put_setup (sb_agent_buf *b, const sb_agent_setup *s, sb_err **err)
 {
   sb_agent_buf p = { 0 };
   const char *v[] = { s->hostname, s->root_dev, s->projects_dev, s->seed, NULL };
-  uint8_t pids[4];
+  uint8_t fixed[8];
   int r;
 
-  put_u32 (pids, s->pids_max);
-  sb_agent_buf_append (&p, pids, sizeof (pids));
+  put_u32 (fixed, s->pids_max);
+  put_u32 (fixed + 4, s->readonly_root ? SETUP_READONLY_ROOT : 0);
+  sb_agent_buf_append (&p, fixed, sizeof (fixed));
   put_strv (&p, v);
   r = sb_agent_put (b, SB_AGENT_SETUP, 0, p.data, p.len, err);
   sb_agent_buf_release (&p);
@@ -323,12 +327,17 @@ int
 sb_agent_setup_decode (const uint8_t *p, size_t n, sb_agent_setup *s, sb_err **err)
 {
   const char *v[4];
+  uint32_t flags;
 
-  if (n < 4)
+  if (n < 8)
     return sb_error (err, 0, "agent SETUP: payload of %zu bytes, shorter than its fixed part", n);
   s->pids_max = get_u32 (p);
-  p += 4;
-  n -= 4;
+  flags = get_u32 (p + 4);
+  if (flags & ~(uint32_t)SETUP_READONLY_ROOT)
+    return sb_error (err, 0, "agent SETUP: unknown flags 0x%x", flags);
+  s->readonly_root = flags & SETUP_READONLY_ROOT;
+  p += 8;
+  n -= 8;
   if (take_strings (&p, &n, v, 4, "setup field", err) < 0)
     return -1;
   if (n != 0)

@@ -32,7 +32,7 @@ typedef enum sb_agent_type
 {
   SB_AGENT_PING = 1, /* h->g, any payload, answered by PONG with the same payload */
   SB_AGENT_PONG,     /* g->h */
-  SB_AGENT_SETUP,    /* h->g: disks, hostname, pids limit; answered by OK or ERROR */
+  SB_AGENT_SETUP,    /* h->g: disks, hostname, limits; answered by OK or ERROR */
   SB_AGENT_EXEC,     /* h->g: start a process in a new session */
   SB_AGENT_STDIN,    /* h->g: data; empty = end of input */
   SB_AGENT_STDOUT,   /* g->h */
@@ -80,6 +80,9 @@ typedef struct sb_agent_setup
   /* The most processes the workspace may have at once (pids.max of the
      guest cgroup its processes run in); 0: no limit.  */
   uint32_t pids_max;
+  /* The root is mounted read-only (root.readonly), once the agent wrote
+     /etc/hostname, hosts and resolv.conf.  */
+  bool readonly_root;
 } sb_agent_setup;
 
 /* A growable output buffer of encoded frames.  */

@@ -211,7 +211,8 @@ boot (const char *root, const sb_spec *spec, const vm_paths *p, uid_t uid, pid_t
                          .root_dev = "vda",
                          .projects_dev = "vdb",
                          .seed = seed,
-                         .pids_max = pids_limit (spec) };
+                         .pids_max = pids_limit (spec),
+                         .readonly_root = spec->root_readonly };
     if (sb_vm_random_hex (seed, err) < 0 || sb_microvm_connect (p->run, 5000, fd, lock, err) < 0
         || sb_microvm_setup (*fd, &s, BOOT_MS, err) < 0)
       {

@@ -174,7 +174,8 @@ sb_ws_microvm_start (sb_mgr *m, const sb_ws_rec *ws, sb_err **err)
                            .root_dev = "vda",
                            .projects_dev = "vdb",
                            .seed = seed,
-                           .pids_max = (uint32_t)cfg.pids };
+                           .pids_max = (uint32_t)cfg.pids,
+                           .readonly_root = false };
       r = sb_vm_random_hex (seed, err);
       if (r == 0)
         r = sb_microvm_connect (f.run, 5000, &fd, &lock, err);

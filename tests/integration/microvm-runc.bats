@@ -160,3 +160,15 @@ uid_of() { awk '/^Uid:/ {print $2}' "/proc/$1/status"; }
     run rt state "$ID"
     [ "$status" -ne 0 ]
 }
+
+@test "microvm run: root.readonly holds in the guest, /etc/hostname was written first" {
+    new_ids 1
+    make_bundle "$BUNDLE" --nnp-false -- sh -c 'touch /probe 2>&1; echo touch=$?; cat /etc/hostname'
+    run --separate-stderr "$RUNTIME" --root "$ROOT" --isolation microvm run -b "$BUNDLE" "$ID"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"Read-only file system"* ]]
+    [[ "$output" == *touch=1* ]]
+    [ "$(echo "$output" | tail -1)" = "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["hostname"])' "$BUNDLE/config.json")" ]
+    [ -z "$(vm_procs)" ]
+}

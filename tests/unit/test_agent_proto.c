@@ -155,15 +155,22 @@ test_small (void)
           "ERROR");
   tap_ok (sb_agent_error_decode (p, h.len - 1, &e, &msg, NULL) < 0, "an ERROR without its NUL is refused");
   sb_agent_buf_release (&b);
-  sb_agent_put_setup (&b, &(sb_agent_setup){ "ws1", "vda", "vdb", SEED, 100 }, NULL);
+  sb_agent_put_setup (&b, &(sb_agent_setup){ "ws1", "vda", "vdb", SEED, 100, true }, NULL);
   sb_agent_frame_next (b.data, b.len, &h, &p, NULL);
   tap_ok (sb_agent_setup_decode (p, h.len, &su, NULL) == 0 && strcmp (su.hostname, "ws1") == 0
-              && strcmp (su.projects_dev, "vdb") == 0 && strcmp (su.seed, SEED) == 0 && su.pids_max == 100,
+              && strcmp (su.projects_dev, "vdb") == 0 && strcmp (su.seed, SEED) == 0 && su.pids_max == 100
+              && su.readonly_root,
           "SETUP");
   tap_ok (sb_agent_setup_decode (p, h.len - 4, &su, NULL) < 0, "a SETUP missing a field is refused");
-  tap_ok (sb_agent_setup_decode (p, 3, &su, NULL) < 0, "a SETUP shorter than its pids limit is refused");
+  tap_ok (sb_agent_setup_decode (p, 7, &su, NULL) < 0, "a SETUP shorter than its fixed part is refused");
+  {
+    uint8_t bad[512];
+    memcpy (bad, p, h.len);
+    bad[4] = 2;
+    tap_ok (sb_agent_setup_decode (bad, h.len, &su, NULL) < 0, "a SETUP with an unknown flag is refused");
+  }
   sb_agent_buf_release (&b);
-  sb_agent_put_setup (&b, &(sb_agent_setup){ "ws1", "vda", "vdb", "00ff", 0 }, NULL);
+  sb_agent_put_setup (&b, &(sb_agent_setup){ "ws1", "vda", "vdb", "00ff", 0, false }, NULL);
   sb_agent_frame_next (b.data, b.len, &h, &p, NULL);
   tap_ok (sb_agent_setup_decode (p, h.len, &su, NULL) < 0, "a SETUP with a short seed is refused");
   sb_agent_buf_release (&b);
