@@ -21,7 +21,7 @@ declare -A flags=(
     [fuzz_spec]="$(pkg-config --cflags --libs json-c)"
     [fuzz_image]="-Isrc/sudobox $(pkg-config --cflags --libs libarchive json-c)"
     [fuzz_agent]=""
-    [fuzz_cli]="-Isrc/sudobox -Isrc/runc $(pkg-config --cflags --libs json-c sqlite3 libseccomp libcap) -lm"
+    [fuzz_cli]="-Isrc/sudobox -Isrc/runc -DSUDOBOX_LIBEXECDIR=\"/usr/local/libexec\" $(pkg-config --cflags --libs json-c sqlite3 libseccomp libcap) -lm"
 )
 cd "$top"
 for target in ${FUZZ_TARGETS:-${!sources[@]}}; do
