@@ -151,10 +151,10 @@ mount_hidden (sb_err **err)
     return sb_error (err, errno, "mkdir below `%s`", HIDDEN_DIR);
   if (mount ("proc", HIDDEN_DIR "/proc", "proc", fl, NULL) < 0)
     return sb_error (err, errno, "mount the unmasked proc for nested containers");
-  /* Read-only: the sysfs of this network namespace has a read-only
-     superblock (the spec's /sys), and a read-only superblock only counts
-     as visible for read-only mounts (which nested runtimes make).  */
-  if (mount ("sysfs", HIDDEN_DIR "/sys", "sysfs", fl | MS_RDONLY, NULL) < 0)
+  /* Read-write, on the writable superblock of the spec's /sys (mounts.c):
+     a read-only one would only count as visible for read-only mounts,
+     and `--privileged` nested containers mount theirs read-write.  */
+  if (mount ("sysfs", HIDDEN_DIR "/sys", "sysfs", fl, NULL) < 0)
     return sb_error (err, errno, "mount the unmasked sysfs for nested containers");
   return 0;
 }
@@ -266,7 +266,7 @@ static int
 bind_fresh_net_dirs (int ns, sb_err **err)
 {
   static const char *const dirs[] = { "class/net", "devices/virtual/net" };
-  static const unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY;
+  static const unsigned long fl = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 
   if (ns < 0 || setns (ns, CLONE_NEWNET) < 0)
     return sb_error (err, errno, "join the workspace's network namespace");
@@ -277,7 +277,7 @@ bind_fresh_net_dirs (int ns, sb_err **err)
       _cleanup_free_ char *src = sb_xasprintf (HIDDEN_DIR "/net/%s", dirs[i]);
       _cleanup_free_ char *dst = sb_xasprintf ("/sys/%s", dirs[i]);
       if (mount (src, dst, NULL, MS_BIND, NULL) < 0
-          || mount (NULL, dst, NULL, MS_REMOUNT | MS_BIND | fl, NULL) < 0)
+          || mount (NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | fl, NULL) < 0)
         return sb_error (err, errno, "bind `%s` of the workspace's network namespace", dst);
     }
   if (umount2 (HIDDEN_DIR "/net", MNT_DETACH) < 0)

@@ -361,10 +361,18 @@ mount_fs (int rootfd, const sb_mount_ctx *ctx, const sb_mount *m, const char *de
   _cleanup_close_ int fd = sb_mount_dest (rootfd, dest, true, err);
   _cleanup_close_ int orig = -1;
   unsigned long flags = NEW_MOUNT_FLAGS (m->flags);
+  /* A read-only sysfs is made read-only by its mount flag, not its
+     superblock, which every later sysfs mount of this network namespace
+     shares: the kernel lets a nested runtime (system mode) mount a
+     read-write sysfs for a privileged container only while a visible one
+     has a writable superblock.  Its files stay guarded by their owners.  */
+  bool ro_after = strcmp (m->type, "sysfs") == 0 && (flags & MS_RDONLY);
   int r;
 
   if (fd < 0 || check_resolved_dest (rootfd, fd, m, -1, err) < 0)
     return -1;
+  if (ro_after)
+    flags &= ~MS_RDONLY;
   if (m->tmpcopyup)
     {
       orig = openat (fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -385,6 +393,12 @@ mount_fs (int rootfd, const sb_mount_ctx *ctx, const sb_mount *m, const char *de
   if (r < 0)
     return sb_error (err, errno, "mount %s `%s`%s%s", m->type, m->source ? m->source : m->type,
                      m->data ? " with " : "", m->data ? m->data : "");
+  if (ro_after)
+    {
+      _cleanup_close_ int top = sb_reopen_dest (rootfd, dest, err);
+      if (top < 0 || sb_remount_bind (top, MS_RDONLY, 0, err) < 0)
+        return sb_error_wrap (err, "make `%s` read-only", dest);
+    }
   if (orig >= 0)
     {
       _cleanup_close_ int copy = sb_open_in_root (rootfd, dest, O_RDONLY | O_DIRECTORY, 0, err);
