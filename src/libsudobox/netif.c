@@ -7,6 +7,7 @@
 #include <net/if.h>
 #include <net/route.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -97,6 +98,68 @@ sb_netif_default_route (int sock, const char *gateway, sb_err **err)
   if (inet_pton (AF_INET, gateway, &gw->sin_addr) != 1)
     return sb_error (err, 0, "gateway \"%s\" is not an IPv4 address", gateway);
   rt.rt_flags = RTF_UP | RTF_GATEWAY;
+  if (ioctl (sock, SIOCADDRT, &rt) < 0)
+    return sb_error (err, errno, "default route via %s", gateway);
+  return 0;
+}
+
+/* The kernel's struct in6_ifreq (linux/ipv6.h, which clashes with
+   netinet/in.h).  */
+struct netif_in6_ifreq
+{
+  struct in6_addr addr;
+  uint32_t prefixlen;
+  int ifindex;
+};
+
+/* An IPv6 socket for the ioctls below: they are per address family.  */
+static int
+inet6_sock (int *ifindex, const char *ifname, sb_err **err)
+{
+  int sock = socket (AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+  if (sock < 0)
+    return sb_error (err, errno, "IPv6 socket");
+  *ifindex = (int)if_nametoindex (ifname);
+  if (*ifindex == 0)
+    {
+      int e = errno;
+      close (sock);
+      return sb_error (err, e, "interface %s", ifname);
+    }
+  return sock;
+}
+
+int
+sb_netif_set_addr6 (const char *ifname, const char *ip, unsigned prefixlen, sb_err **err)
+{
+  struct netif_in6_ifreq req = { .prefixlen = prefixlen };
+  _cleanup_close_ int sock = inet6_sock (&req.ifindex, ifname, err);
+
+  if (sock < 0)
+    return -1;
+  if (inet_pton (AF_INET6, ip, &req.addr) != 1)
+    return sb_error (err, 0, "%s: \"%s\" is not an IPv6 address", ifname, ip);
+  if (ioctl (sock, SIOCSIFADDR, &req) < 0)
+    return sb_error (err, errno, "%s: set address %s/%u", ifname, ip, prefixlen);
+  return 0;
+}
+
+int
+sb_netif_default_route6 (const char *ifname, const char *gateway, sb_err **err)
+{
+  struct in6_rtmsg rt;
+  int ifindex;
+  _cleanup_close_ int sock = inet6_sock (&ifindex, ifname, err);
+
+  if (sock < 0)
+    return -1;
+  memset (&rt, 0, sizeof (rt));
+  if (inet_pton (AF_INET6, gateway, &rt.rtmsg_gateway) != 1)
+    return sb_error (err, 0, "gateway \"%s\" is not an IPv6 address", gateway);
+  rt.rtmsg_flags = RTF_UP | RTF_GATEWAY;
+  rt.rtmsg_metric = 1;
+  rt.rtmsg_ifindex = ifindex;
   if (ioctl (sock, SIOCADDRT, &rt) < 0)
     return sb_error (err, errno, "default route via %s", gateway);
   return 0;

@@ -19,5 +19,8 @@ int sb_netif_set_addr (int sock, const char *ifname, const char *ip, const char 
 int sb_netif_set_mtu (int sock, const char *ifname, int mtu, sb_err **err);
 int sb_netif_up (int sock, const char *ifname, sb_err **err);
 int sb_netif_default_route (int sock, const char *gateway, sb_err **err);
+/* The same for IPv6, on a socket of their own.  */
+int sb_netif_set_addr6 (const char *ifname, const char *ip, unsigned prefixlen, sb_err **err);
+int sb_netif_default_route6 (const char *ifname, const char *gateway, sb_err **err);
 
 #endif

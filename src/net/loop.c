@@ -142,15 +142,18 @@ inet4 (const char *s, struct in_addr *out)
 }
 
 net_loop *
-net_loop_new (int tap, int exit_fd)
+net_loop_new (int tap, bool ipv6, int exit_fd)
 {
   net_loop *l = sb_xmalloc0 (sizeof (*l));
   SlirpConfig cfg = {
     .version = 4,
     .in_enabled = true,
+    .in6_enabled = ipv6,
+    .vprefix_len = NET_PREFIX6_LEN,
     .if_mtu = NET_MTU,
     .if_mru = NET_MTU,
-    /* 10.0.2.2 is the gateway, not a way to the host's own services.  */
+    /* 10.0.2.2 and fd00::2 are the gateway, not a way to the host's own
+       services.  */
     .disable_host_loopback = true,
   };
 
@@ -159,6 +162,9 @@ net_loop_new (int tap, int exit_fd)
   inet4 (NET_GATEWAY, &cfg.vhost);
   inet4 (NET_GUEST, &cfg.vdhcp_start);
   inet4 (NET_DNS, &cfg.vnameserver);
+  inet_pton (AF_INET6, NET_PREFIX6, &cfg.vprefix_addr6);
+  inet_pton (AF_INET6, NET_GATEWAY6, &cfg.vhost6);
+  inet_pton (AF_INET6, NET_DNS6, &cfg.vnameserver6);
   l->tap = tap;
   l->exit_fd = exit_fd;
   l->slirp = slirp_new (&cfg, &callbacks, l);

@@ -11,8 +11,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <net/route.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -69,16 +71,56 @@ parse_args (int argc, char **argv, net_opts *o, sb_err **err)
   return 0;
 }
 
-/* The workspace side, as slirp4netns --configure sets it: lo and tap0 up,
-   tap0 10.0.2.100/24 with the gateway 10.0.2.2 as default route.  */
+/* tap0's IPv6 address is the fixed one below: no duplicate detection (it
+   would hold the address back for a second; libslirp is the only other
+   node) and no router advertisements (they would add a second address).  */
 static int
-configure (int tap_sock, sb_err **err)
+ipv6_sysctls (sb_err **err)
+{
+  static const char *const knobs[] = { "accept_dad", "accept_ra" };
+
+  for (size_t i = 0; i < sizeof (knobs) / sizeof (knobs[0]); i++)
+    {
+      _cleanup_free_ char *path = sb_xasprintf ("/proc/sys/net/ipv6/conf/" NET_IFNAME "/%s", knobs[i]);
+      if (sb_write_file_at (AT_FDCWD, path, "0", err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+/* Whether the host (our network namespace) has an IPv6 default route that
+   is not the kernel's unreachable one.  Without one the workspace gets no
+   IPv6: a connection to an IPv6 address would wait for its timeout there
+   (the ICMPv6 "no route" libslirp answers is a soft error to TCP).  */
+static bool
+host_has_ipv6 (void)
+{
+  _cleanup_fclose_ FILE *f = fopen ("/proc/net/ipv6_route", "re");
+  char dst[33], dev[32];
+  unsigned plen, flags;
+
+  while (f && fscanf (f, "%32s %x %*s %*s %*s %*s %*s %*s %x %31s", dst, &plen, &flags, dev) == 4)
+    if (plen == 0 && strspn (dst, "0") == 32 && (flags & RTF_UP) && !(flags & RTF_REJECT))
+      return true;
+  return false;
+}
+
+/* The workspace side, as slirp4netns --configure (--enable-ipv6) sets it:
+   lo and tap0 up, tap0 10.0.2.100/24 (and fd00::100/64) with the gateway
+   10.0.2.2 (and fd00::2) as default route.  */
+static int
+configure (int tap_sock, bool ipv6, sb_err **err)
 {
   if (sb_netif_up (tap_sock, "lo", err) < 0 || sb_netif_set_mtu (tap_sock, NET_IFNAME, NET_MTU, err) < 0
       || sb_netif_set_addr (tap_sock, NET_IFNAME, NET_GUEST, NET_NETMASK, err) < 0
+      || (ipv6
+          && (ipv6_sysctls (err) < 0
+              || sb_netif_set_addr6 (NET_IFNAME, NET_GUEST6, NET_PREFIX6_LEN, err) < 0))
       || sb_netif_up (tap_sock, NET_IFNAME, err) < 0)
     return -1;
-  return sb_netif_default_route (tap_sock, NET_GATEWAY, err);
+  if (sb_netif_default_route (tap_sock, NET_GATEWAY, err) < 0)
+    return -1;
+  return ipv6 ? sb_netif_default_route6 (NET_IFNAME, NET_GATEWAY6, err) : 0;
 }
 
 static bool
@@ -92,7 +134,7 @@ same_file (int a, int b)
 /* Creates and configures tap0 inside the workspace's network namespace and
    comes back: the sockets libslirp opens later must be the host's.  */
 static int
-open_tap (pid_t pid, sb_err **err)
+open_tap (pid_t pid, bool ipv6, sb_err **err)
 {
   _cleanup_free_ char *path = sb_xasprintf ("/proc/%d/ns/net", (int)pid);
   _cleanup_close_ int host = open ("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -113,7 +155,7 @@ open_tap (pid_t pid, sb_err **err)
   sock = tap < 0 ? -1 : socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (tap >= 0 && sock < 0)
     sb_error (err, errno, "socket");
-  r = sock < 0 ? -1 : configure (sock, err);
+  r = sock < 0 ? -1 : configure (sock, ipv6, err);
   if (setns (host, CLONE_NEWNET) < 0)
     return sb_error (err, errno, "return to the host network namespace");
   return r < 0 ? -1 : sb_steal_fd (&tap);
@@ -132,12 +174,13 @@ report (int ready_fd, const char *msg)
 static int
 start (const net_opts *o, net_loop **out, sb_err **err)
 {
-  int tap = open_tap (o->pid, err);
+  bool ipv6 = host_has_ipv6 ();
+  int tap = open_tap (o->pid, ipv6, err);
   net_loop *l;
 
   if (tap < 0)
     return -1;
-  l = net_loop_new (tap, o->exit_fd);
+  l = net_loop_new (tap, ipv6, o->exit_fd);
   for (size_t i = 0; i < o->n_publish; i++)
     if (net_loop_publish (l, &o->publish[i], err) < 0)
       return -1;

@@ -6,6 +6,7 @@
 #ifndef SB_NET_H
 #define SB_NET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -22,6 +23,13 @@
 #define NET_GUEST "10.0.2.100"
 #define NET_GATEWAY "10.0.2.2"
 #define NET_DNS SB_NET_DNS
+/* IPv6, as slirp4netns --enable-ipv6: a unique local prefix, the gateway
+   and the resolver at ::2 and ::3 of it.  */
+#define NET_PREFIX6 "fd00::"
+#define NET_PREFIX6_LEN 64
+#define NET_GUEST6 "fd00::100"
+#define NET_GATEWAY6 "fd00::2"
+#define NET_DNS6 "fd00::3"
 
 typedef struct net_opts
 {
@@ -34,7 +42,8 @@ typedef struct net_opts
 
 /* The loop: never returns but to exit, with 0 when exit_fd hung up.  */
 typedef struct net_loop net_loop;
-net_loop *net_loop_new (int tap, int exit_fd);
+/* ipv6: libslirp serves NET_PREFIX6 too.  */
+net_loop *net_loop_new (int tap, bool ipv6, int exit_fd);
 int net_loop_publish (net_loop *l, const sb_publish *p, sb_err **err);
 int net_loop_run (net_loop *l);
 

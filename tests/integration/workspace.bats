@@ -224,6 +224,35 @@ s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bi
     kill "$hostsrv"
 }
 
+@test "IPv6: fd00::100 behind libslirp when the host has an IPv6 default route, none without one" {
+    # Each case runs sudobox in a private network namespace as "the host":
+    # one with a veth carrying fd99::1 and a default route, one with only lo.
+    port=$((20000 + RANDOM % 10000))
+    run env SB_BIN="$SUDOBOX" SB_ROOT="$WSROOT/state" PORT="$port" unshare -n sh -c '
+        ip link set lo up
+        ip link add sbv0 type veth peer name sbv1 && ip link set sbv0 up && ip link set sbv1 up &&
+            ip -6 addr add fd99::1/64 dev sbv0 nodad && ip -6 route add default via fd99::2 dev sbv0 || exit 1
+        python3 -c "import socket,sys
+s=socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((\"::\", int(sys.argv[1]))); s.listen(5)
+while True:
+    c,_=s.accept(); c.sendall(b\"hello-v6\\n\"); c.close()" "$PORT" &
+        sleep 0.3
+        "$SB_BIN" --root "$SB_ROOT" run --rm img -- bash -c "grep -c fd000000000000000000000000000100 /proc/net/if_inet6
+            exec 3<>/dev/tcp/fd99::1/$PORT && cat <&3
+            exec 4<>/dev/tcp/fd00::2/$PORT && echo HOST-LOOPBACK-REACHED"
+        kill $!' 3>&-
+    echo "$output"
+    [ "${lines[0]}" = 1 ]
+    [[ "$output" == *hello-v6* ]]
+    [[ "$output" != *HOST-LOOPBACK-REACHED* ]]
+    run env SB_BIN="$SUDOBOX" SB_ROOT="$WSROOT/state" unshare -n sh -c '
+        ip link set lo up
+        "$SB_BIN" --root "$SB_ROOT" run --rm img -- sh -c "grep -c fd00 /proc/net/if_inet6; grep -c tap0 /proc/net/dev"' 3>&-
+    echo "$output"
+    [ "$output" = "$(printf '0\n1')" ]
+}
+
 @test "restart, logs and inspect" {
     WS_NAMES=rs
     sb create rs --image img
