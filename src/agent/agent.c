@@ -144,6 +144,19 @@ do_setup (int p, const uint8_t *data, size_t len)
 }
 
 static void
+do_file (int p, const uint8_t *data, size_t len)
+{
+  _cleanup_err_ sb_err *err = NULL;
+  sb_agent_file f;
+
+  if (!mounted)
+    return send_error (p, 0, &(sb_err){ EBUSY, (char *)"FILE before SETUP" });
+  if (sb_agent_file_decode (data, len, &f, &err) < 0 || agent_write_file (&f, &err) < 0)
+    return send_error (p, 0, err);
+  send_frame (p, SB_AGENT_OK, 0, NULL, 0);
+}
+
+static void
 do_session_frame (int p, const sb_agent_hdr *h, const uint8_t *data)
 {
   _cleanup_err_ sb_err *err = NULL;
@@ -185,6 +198,8 @@ dispatch (int p, const sb_agent_hdr *h, const uint8_t *data)
       return do_setup (p, data, h->len);
     case SB_AGENT_EXEC:
       return do_exec (p, h->session, data, h->len);
+    case SB_AGENT_FILE:
+      return do_file (p, data, h->len);
     case SB_AGENT_POWEROFF:
       send_frame (p, SB_AGENT_OK, 0, NULL, 0);
       agent_poweroff ();

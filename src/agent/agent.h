@@ -20,6 +20,9 @@ int agent_mount_workspace (const sb_agent_setup *s, sb_err **err);
 /* Moves the calling process into the workspace's cgroup (errno set on
    failure); a no-op before set-up.  */
 int agent_join_workspace_cgroup (void);
+/* Writes one FILE frame's file, directory or symlink into the root
+   (files.c).  */
+int agent_write_file (const sb_agent_file *f, sb_err **err);
 /* Kills everything, syncs, unmounts and powers off.  */
 _Noreturn void agent_poweroff (void);
 /* Logs a line on the console (/dev/console, the host's console log).  */

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* EXEC's fixed part: uid, gid, rows, cols, tty, 3 zero bytes, n_groups,
    argc, envc.  */
@@ -86,6 +87,7 @@ sb_agent_type_to_guest (uint16_t type)
     case SB_AGENT_SIGNAL:
     case SB_AGENT_CLOSE:
     case SB_AGENT_POWEROFF:
+    case SB_AGENT_FILE:
       return true;
     default:
       return false;
@@ -225,6 +227,27 @@ sb_agent_put_setup (sb_agent_buf *b, const sb_agent_setup *s, sb_err **err)
   return r;
 }
 
+#define FILE_APPEND 1u
+
+int
+sb_agent_put_file (sb_agent_buf *b, const sb_agent_file *f, sb_err **err)
+{
+  sb_agent_buf p = { 0 };
+  uint8_t fixed[SB_AGENT_FILE_FIXED];
+  int r;
+
+  put_u32 (fixed, f->mode);
+  put_u32 (fixed + 4, f->uid);
+  put_u32 (fixed + 8, f->gid);
+  put_u32 (fixed + 12, f->append ? FILE_APPEND : 0);
+  sb_agent_buf_append (&p, fixed, sizeof (fixed));
+  sb_agent_buf_append (&p, f->path, strlen (f->path) + 1);
+  sb_agent_buf_append (&p, f->data, f->len);
+  r = sb_agent_put (b, SB_AGENT_FILE, 0, p.data, p.len, err);
+  sb_agent_buf_release (&p);
+  return r;
+}
+
 int
 sb_agent_put_u32x2 (sb_agent_buf *b, uint16_t type, uint32_t session, uint32_t a, uint32_t b2, sb_err **err)
 {
@@ -348,6 +371,55 @@ sb_agent_setup_decode (const uint8_t *p, size_t n, sb_agent_setup *s, sb_err **e
   s->seed = v[3];
   if (strlen (s->seed) != 64 || strspn (s->seed, "0123456789abcdef") != 64)
     return sb_error (err, 0, "agent SETUP: the seed is not 64 hex digits");
+  return 0;
+}
+
+/* Absolute, not too long, no empty, "." or ".." component.  */
+static bool
+clean_path (const char *path)
+{
+  size_t len = strlen (path);
+
+  if (path[0] != '/' || len < 2 || len > 4095 || path[len - 1] == '/')
+    return false;
+  for (const char *c = path; c; c = strchr (c + 1, '/'))
+    {
+      size_t n = strcspn (c + 1, "/");
+      if (n == 0 || (n == 1 && c[1] == '.') || (n == 2 && c[1] == '.' && c[2] == '.'))
+        return false;
+    }
+  return true;
+}
+
+int
+sb_agent_file_decode (const uint8_t *p, size_t n, sb_agent_file *f, sb_err **err)
+{
+  uint32_t flags, type;
+
+  if (n < SB_AGENT_FILE_FIXED)
+    return sb_error (err, 0, "agent FILE: %zu bytes, shorter than its fixed part", n);
+  f->mode = get_u32 (p);
+  f->uid = get_u32 (p + 4);
+  f->gid = get_u32 (p + 8);
+  flags = get_u32 (p + 12);
+  p += SB_AGENT_FILE_FIXED;
+  n -= SB_AGENT_FILE_FIXED;
+  if (flags & ~FILE_APPEND)
+    return sb_error (err, 0, "agent FILE: unknown flags 0x%x", flags);
+  f->append = flags & FILE_APPEND;
+  if (take_strings (&p, &n, &f->path, 1, "path", err) < 0)
+    return -1;
+  if (!clean_path (f->path))
+    return sb_error (err, 0, "agent FILE: \"%.64s\" is not a clean absolute path", f->path);
+  f->data = p;
+  f->len = n;
+  type = f->mode & S_IFMT;
+  if ((f->mode & ~(uint32_t)(S_IFMT | 07777)) || (type != S_IFREG && type != S_IFDIR && type != S_IFLNK))
+    return sb_error (err, 0, "agent FILE: mode 0%o is not a regular file, directory or symlink", f->mode);
+  if (type == S_IFDIR && (n != 0 || f->append))
+    return sb_error (err, 0, "agent FILE: a directory carries no data");
+  if (type == S_IFLNK && (n == 0 || n > 4095 || memchr (p, '\0', n) || f->append))
+    return sb_error (err, 0, "agent FILE: a symlink's target must be 1 to 4095 bytes without NUL");
   return 0;
 }
 

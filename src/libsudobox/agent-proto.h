@@ -44,7 +44,8 @@ typedef enum sb_agent_type
   SB_AGENT_POWEROFF, /* h->g: sync, unmount and power off */
   SB_AGENT_OK,       /* g->h */
   SB_AGENT_ERROR,    /* g->h: u32 errno, NUL-terminated message */
-  SB_AGENT_TYPE_MAX = SB_AGENT_ERROR,
+  SB_AGENT_FILE,     /* h->g: a file, directory or symlink copied in after SETUP; answered by OK or ERROR */
+  SB_AGENT_TYPE_MAX = SB_AGENT_FILE,
 } sb_agent_type;
 
 typedef struct sb_agent_hdr
@@ -85,6 +86,21 @@ typedef struct sb_agent_setup
   bool readonly_root;
 } sb_agent_setup;
 
+/* A decoded FILE: a spec bind mount copied into the guest, which shares
+   no filesystem with the host.  A regular file larger than one frame
+   comes as several, the later ones with append set.  */
+#define SB_AGENT_FILE_FIXED 16u
+#define SB_AGENT_FILE_MAX_DATA (SB_AGENT_MAX_PAYLOAD - SB_AGENT_FILE_FIXED - 4096u)
+typedef struct sb_agent_file
+{
+  uint32_t mode; /* st_mode: S_IFREG, S_IFDIR or S_IFLNK and the permission bits */
+  uint32_t uid, gid;
+  bool append;
+  const char *path;    /* absolute, no "." or ".." component, at most 4095 bytes */
+  const uint8_t *data; /* the contents, or the link's target (not empty) */
+  size_t len;
+} sb_agent_file;
+
 /* A growable output buffer of encoded frames.  */
 typedef struct sb_agent_buf
 {
@@ -109,6 +125,7 @@ int sb_agent_put (sb_agent_buf *b, uint16_t type, uint32_t session, const void *
                   sb_err **err);
 int sb_agent_put_exec (sb_agent_buf *b, uint32_t session, const sb_agent_exec *e, sb_err **err);
 int sb_agent_put_setup (sb_agent_buf *b, const sb_agent_setup *s, sb_err **err);
+int sb_agent_put_file (sb_agent_buf *b, const sb_agent_file *f, sb_err **err);
 int sb_agent_put_u32x2 (sb_agent_buf *b, uint16_t type, uint32_t session, uint32_t a, uint32_t b2,
                         sb_err **err);
 int sb_agent_put_resize (sb_agent_buf *b, uint32_t session, uint16_t rows, uint16_t cols, sb_err **err);
@@ -118,6 +135,7 @@ int sb_agent_put_error (sb_agent_buf *b, uint32_t session, uint32_t errnum, cons
 /* Payload decoders: the whole payload must be consumed exactly.  */
 int sb_agent_exec_decode (const uint8_t *p, size_t n, sb_agent_exec *e, sb_err **err);
 int sb_agent_setup_decode (const uint8_t *p, size_t n, sb_agent_setup *s, sb_err **err);
+int sb_agent_file_decode (const uint8_t *p, size_t n, sb_agent_file *f, sb_err **err);
 int sb_agent_resize_decode (const uint8_t *p, size_t n, uint16_t *rows, uint16_t *cols, sb_err **err);
 int sb_agent_signal_decode (const uint8_t *p, size_t n, uint32_t *sig, sb_err **err);
 int sb_agent_exit_decode (const uint8_t *p, size_t n, uint32_t *code, uint32_t *sig, sb_err **err);

@@ -181,6 +181,15 @@ sb_microvm_setup (int fd, const sb_agent_setup *s, int timeout_ms, sb_err **err)
 }
 
 int
+sb_microvm_file (int fd, const sb_agent_file *f, int timeout_ms, sb_err **err)
+{
+  sb_agent_buf b = { 0 };
+  if (sb_agent_put_file (&b, f, err) < 0)
+    return -1;
+  return control (fd, &b, SB_AGENT_OK, timeout_ms, err);
+}
+
+int
 sb_microvm_poweroff (int fd, int timeout_ms, sb_err **err)
 {
   sb_agent_buf b = { 0 };

@@ -425,6 +425,9 @@ create_vm (const sb_create_opts *o, sb_spec **spec, char **json, vm_paths *p, pi
   if (make_disks (rootfs, p, (*spec)->process, *first, err) < 0
       || boot (o->root, *spec, p, *first, pid, fd, lock, err) < 0)
     return -1;
+  /* On failure the caller's destroy stops the VM.  */
+  if (sb_microvm_copy_mounts (*fd, *spec, o->bundle, err) < 0)
+    return -1;
   return record (o, *spec, *json, rootfs, *pid, *first, err);
 }
 

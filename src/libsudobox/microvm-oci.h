@@ -24,6 +24,9 @@ bool sb_microvm_oci_claims (const sb_create_opts *o);
 bool sb_microvm_oci_is (const char *root, const char *id);
 
 int sb_microvm_oci_create (const sb_create_opts *o, sb_err **err);
+/* Copies the spec's bind mounts into the guest behind the agent channel fd
+   (relative sources are the bundle's); microvm-files.c.  */
+int sb_microvm_copy_mounts (int fd, const sb_spec *spec, const char *bundle, sb_err **err);
 int sb_microvm_oci_run (const sb_create_opts *o, bool detach, int *exit_code, sb_err **err);
 int sb_microvm_oci_start (const char *root, const char *id, sb_err **err);
 int sb_microvm_oci_kill (const char *root, const char *id, int sig, sb_err **err);

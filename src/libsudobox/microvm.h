@@ -60,6 +60,8 @@ int sb_microvm_connect (const char *run_dir, int timeout_ms, int *fd, int *lock_
 /* Control requests; each waits up to timeout_ms for the answer.  */
 int sb_microvm_ping (int fd, int timeout_ms, sb_err **err);
 int sb_microvm_setup (int fd, const sb_agent_setup *s, int timeout_ms, sb_err **err);
+/* One FILE frame, answered before the next.  */
+int sb_microvm_file (int fd, const sb_agent_file *f, int timeout_ms, sb_err **err);
 int sb_microvm_poweroff (int fd, int timeout_ms, sb_err **err);
 
 /* Runs e in the guest with this process's stdio (a tty in raw mode when

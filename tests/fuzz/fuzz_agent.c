@@ -16,6 +16,7 @@ decode_one (const sb_agent_hdr *h, const uint8_t *p, sb_agent_exec *e)
 {
   sb_err *err = NULL;
   sb_agent_setup s;
+  sb_agent_file f;
   uint16_t rows, cols;
   uint32_t a, b;
   const char *msg;
@@ -30,6 +31,13 @@ decode_one (const sb_agent_hdr *h, const uint8_t *p, sb_agent_exec *e)
       break;
     case SB_AGENT_SETUP:
       if (sb_agent_setup_decode (p, h->len, &s, &err) == 0 && strlen (s.hostname) >= h->len)
+        abort ();
+      break;
+    case SB_AGENT_FILE:
+      /* A decoded path never climbs out: the agent writes below / with it.  */
+      if (sb_agent_file_decode (p, h->len, &f, &err) == 0
+          && (f.path[0] != '/' || strstr (f.path, "/../") || strstr (f.path, "//")
+              || f.data + f.len != p + h->len))
         abort ();
       break;
     case SB_AGENT_RESIZE:

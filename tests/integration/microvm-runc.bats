@@ -172,3 +172,34 @@ uid_of() { awk '/^Uid:/ {print $2}' "/proc/$1/status"; }
     [ "$(echo "$output" | tail -1)" = "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["hostname"])' "$BUNDLE/config.json")" ]
     [ -z "$(vm_procs)" ]
 }
+
+@test "microvm: the spec's bind mounts are copied into the guest (files, directories, links, owners, modes)" {
+    new_ids 1
+    mkdir -p "$TMP/vol/sub"
+    echo secret-a >"$TMP/vol/a.txt"
+    chown 1000:1000 "$TMP/vol/a.txt"
+    chmod 640 "$TMP/vol/a.txt"
+    head -c 200000 /dev/urandom >"$TMP/vol/sub/b"
+    ln -s a.txt "$TMP/vol/link"
+    echo "10.1.2.3 svc" >"$TMP/hosts-file"
+    make_bundle "$BUNDLE" --nnp-false --rw -- sh -c 'cat /mnt/vol/a.txt; stat -c "%a %u:%g" /mnt/vol/a.txt
+        readlink /mnt/vol/link; md5sum < /mnt/vol/sub/b; cat /etc/hosts-extra'
+    spec_edit "$BUNDLE" "c['mounts'] += [{'destination': '/mnt/vol', 'type': 'bind', 'source': '$TMP/vol', 'options': ['rbind', 'ro']},
+        {'destination': '/etc/hosts-extra', 'type': 'bind', 'source': '$TMP/hosts-file', 'options': ['bind']}]"
+    run --separate-stderr "$RUNTIME" --root "$ROOT" --isolation microvm run -b "$BUNDLE" "$ID"
+    echo "$output"
+    echo "$stderr"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = secret-a ]
+    [ "${lines[1]}" = "640 1000:1000" ]
+    [ "${lines[2]}" = a.txt ]
+    [ "${lines[3]}" = "$(md5sum <"$TMP/vol/sub/b")" ]
+    [ "${lines[4]}" = "10.1.2.3 svc" ]
+    # What cannot be copied is refused by name, and nothing is left.
+    mkfifo "$TMP/vol/fifo"
+    run --separate-stderr "$RUNTIME" --root "$ROOT" --isolation microvm run -b "$BUNDLE" "$ID"
+    [ "$status" -ne 0 ]
+    [[ "$stderr" == *"/mnt/vol"*"fifo"*"cannot be copied into a microvm"* ]]
+    [ -z "$(vm_procs)" ]
+    [ -z "$(ls "$ROOT/idranges" 2>/dev/null)" ]
+}

@@ -1,6 +1,7 @@
 /* The microvm agent's wire codec: round trips and strict refusals.  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "agent-proto.h"
 #include "tap.h"
@@ -116,6 +117,57 @@ test_exec (void)
   free (d);
 }
 
+/* FILE frames: a round trip, then what the decoder must refuse.  */
+static int
+file_decodes (uint32_t mode, const char *path, const char *data, bool append)
+{
+  sb_agent_buf b = { 0 };
+  sb_agent_hdr h;
+  const uint8_t *p = NULL;
+  sb_agent_file f
+      = { .mode = mode, .path = path, .data = (const uint8_t *)data, .len = strlen (data), .append = append };
+  int r;
+
+  sb_agent_put_file (&b, &f, NULL);
+  sb_agent_frame_next (b.data, b.len, &h, &p, NULL);
+  r = sb_agent_file_decode (p, h.len, &f, NULL);
+  sb_agent_buf_release (&b);
+  return r;
+}
+
+static void
+test_file (void)
+{
+  sb_agent_buf b = { 0 };
+  sb_agent_hdr h;
+  const uint8_t *p = NULL;
+  sb_agent_file f = {
+    .mode = S_IFREG | 0640, .uid = 7, .gid = 8, .path = "/etc/hosts", .data = (const uint8_t *)"x y", .len = 3
+  };
+
+  sb_agent_put_file (&b, &f, NULL);
+  sb_agent_frame_next (b.data, b.len, &h, &p, NULL);
+  memset (&f, 0, sizeof (f));
+  tap_ok (sb_agent_file_decode (p, h.len, &f, NULL) == 0 && f.mode == (S_IFREG | 0640) && f.uid == 7
+              && f.gid == 8 && strcmp (f.path, "/etc/hosts") == 0 && f.len == 3
+              && memcmp (f.data, "x y", 3) == 0 && !f.append,
+          "FILE");
+  tap_ok (sb_agent_file_decode (p, 15, &f, NULL) < 0, "a FILE shorter than its fixed part is refused");
+  sb_agent_buf_release (&b);
+  tap_ok (file_decodes (S_IFREG | 0644, "/a/b", "more", true) == 0, "FILE: an appended chunk");
+  tap_ok (file_decodes (S_IFDIR | 0755, "/a/b", "", false) == 0, "FILE: a directory");
+  tap_ok (file_decodes (S_IFLNK | 0777, "/a/l", "../t", false) == 0, "FILE: a symlink");
+  tap_ok (file_decodes (S_IFREG | 0644, "a/b", "", false) < 0, "FILE: a relative path is refused");
+  tap_ok (file_decodes (S_IFREG | 0644, "/a/../b", "", false) < 0, "FILE: a .. component is refused");
+  tap_ok (file_decodes (S_IFREG | 0644, "/a//b", "", false) < 0, "FILE: an empty component is refused");
+  tap_ok (file_decodes (S_IFREG | 0644, "/", "", false) < 0, "FILE: / itself is refused");
+  tap_ok (file_decodes (S_IFREG | 0644, "/a/.", "", false) < 0, "FILE: a . component is refused");
+  tap_ok (file_decodes (S_IFCHR | 0644, "/dev/x", "", false) < 0, "FILE: a device node is refused");
+  tap_ok (file_decodes (S_IFDIR | 0755, "/d", "data", false) < 0, "FILE: a directory with data is refused");
+  tap_ok (file_decodes (S_IFLNK | 0777, "/l", "", false) < 0, "FILE: a symlink without target is refused");
+  tap_ok (file_decodes (S_IFREG | 010000, "/f", "", false) < 0, "FILE: unknown mode bits are refused");
+}
+
 static void
 test_small (void)
 {
@@ -174,6 +226,7 @@ test_small (void)
   sb_agent_frame_next (b.data, b.len, &h, &p, NULL);
   tap_ok (sb_agent_setup_decode (p, h.len, &su, NULL) < 0, "a SETUP with a short seed is refused");
   sb_agent_buf_release (&b);
+  test_file ();
   tap_ok (sb_agent_type_to_guest (SB_AGENT_EXEC) && !sb_agent_type_to_guest (SB_AGENT_EXIT)
               && sb_agent_type_to_host (SB_AGENT_EXIT) && !sb_agent_type_to_host (SB_AGENT_EXEC),
           "each side accepts only the other side's types");
