@@ -32,9 +32,10 @@
      inside owns them (sethostname, interfaces and routes for nested
      containers' networks); /sys's net directories are bound from a
      sysfs of the new network namespace.  Namespaces joined by path (a
-     pod's network namespace) are kept: root inside cannot reconfigure those.  The pid
-     namespace stays the one the init is PID 1 of: root inside cannot mount
-     a procfs for it, only for the pid namespaces it creates.  */
+     pod's network namespace) are kept: root inside cannot reconfigure
+     those.  The pid namespace stays the one the init is PID 1 of: root
+     inside cannot mount a procfs for it, only for the pid namespaces it
+     creates.  */
 #include "isolation.h"
 
 #include <errno.h>
