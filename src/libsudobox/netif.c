@@ -7,6 +7,7 @@
 #include <net/if.h>
 #include <net/route.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -163,4 +164,21 @@ sb_netif_default_route6 (const char *ifname, const char *gateway, sb_err **err)
   if (ioctl (sock, SIOCADDRT, &rt) < 0)
     return sb_error (err, errno, "default route via %s", gateway);
   return 0;
+}
+
+/* Whether the host (our network namespace) has an IPv6 default route that
+   is not the kernel's unreachable one.  Without one the workspace gets no
+   IPv6: a connection to an IPv6 address would wait for its timeout there
+   (the ICMPv6 "no route" libslirp answers is a soft error to TCP).  */
+bool
+sb_netif_host_has_ipv6 (void)
+{
+  _cleanup_fclose_ FILE *f = fopen ("/proc/net/ipv6_route", "re");
+  char dst[33], dev[32];
+  unsigned plen, flags;
+
+  while (f && fscanf (f, "%32s %x %*s %*s %*s %*s %*s %*s %x %31s", dst, &plen, &flags, dev) == 4)
+    if (plen == 0 && strspn (dst, "0") == 32 && (flags & RTF_UP) && !(flags & RTF_REJECT))
+      return true;
+  return false;
 }

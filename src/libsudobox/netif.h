@@ -5,6 +5,8 @@
 #ifndef SB_NETIF_H
 #define SB_NETIF_H
 
+#include <stdbool.h>
+
 #include "error.h"
 
 /* The resolver every workspace is given, in both user-mode networks:
@@ -19,6 +21,10 @@ int sb_netif_set_addr (int sock, const char *ifname, const char *ip, const char 
 int sb_netif_set_mtu (int sock, const char *ifname, int mtu, sb_err **err);
 int sb_netif_up (int sock, const char *ifname, sb_err **err);
 int sb_netif_default_route (int sock, const char *gateway, sb_err **err);
+/* Whether the calling thread's network namespace has an IPv6 default
+   route other than the kernel's unreachable one: sudobox-net gives
+   workspaces IPv6 only then.  */
+bool sb_netif_host_has_ipv6 (void);
 /* The same for IPv6, on a socket of their own.  */
 int sb_netif_set_addr6 (const char *ifname, const char *ip, unsigned prefixlen, sb_err **err);
 int sb_netif_default_route6 (const char *ifname, const char *gateway, sb_err **err);

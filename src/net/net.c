@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <net/route.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -88,23 +87,6 @@ ipv6_sysctls (sb_err **err)
   return 0;
 }
 
-/* Whether the host (our network namespace) has an IPv6 default route that
-   is not the kernel's unreachable one.  Without one the workspace gets no
-   IPv6: a connection to an IPv6 address would wait for its timeout there
-   (the ICMPv6 "no route" libslirp answers is a soft error to TCP).  */
-static bool
-host_has_ipv6 (void)
-{
-  _cleanup_fclose_ FILE *f = fopen ("/proc/net/ipv6_route", "re");
-  char dst[33], dev[32];
-  unsigned plen, flags;
-
-  while (f && fscanf (f, "%32s %x %*s %*s %*s %*s %*s %*s %x %31s", dst, &plen, &flags, dev) == 4)
-    if (plen == 0 && strspn (dst, "0") == 32 && (flags & RTF_UP) && !(flags & RTF_REJECT))
-      return true;
-  return false;
-}
-
 /* The workspace side, as slirp4netns --configure (--enable-ipv6) sets it:
    lo and tap0 up, tap0 10.0.2.100/24 (and fd00::100/64) with the gateway
    10.0.2.2 (and fd00::2) as default route.  */
@@ -174,7 +156,7 @@ report (int ready_fd, const char *msg)
 static int
 start (const net_opts *o, net_loop **out, sb_err **err)
 {
-  bool ipv6 = host_has_ipv6 ();
+  bool ipv6 = sb_netif_host_has_ipv6 ();
   int tap = open_tap (o->pid, ipv6, err);
   net_loop *l;
 

@@ -32,6 +32,7 @@
 #include "idmap.h"
 #include "idrange.h"
 #include "namespaces.h"
+#include "netif.h"
 #include "selfexe.h"
 #include "util.h"
 
@@ -662,7 +663,9 @@ probe_network (sb_check_report *r)
     set_item (r, SB_CK_NETWORK, "network", SB_CHECK_WARN, "/dev/net/tun: %s: workspaces need --network none",
               strerror (errno));
   else
-    set_item (r, SB_CK_NETWORK, "network", SB_CHECK_OK, "%s", net);
+    set_item (r, SB_CK_NETWORK, "network", SB_CHECK_OK, "%s; %s", net,
+              sb_netif_host_has_ipv6 () ? "IPv4 and IPv6 (the host has an IPv6 default route)"
+                                        : "IPv4 only (the host has no IPv6 default route)");
 }
 
 static void

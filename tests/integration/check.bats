@@ -36,6 +36,13 @@ json_get() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(
     echo "$output" | grep -Eq "^  kernel +ok +$(uname -r)$"
     echo "$output" | grep -Eq "^  idmapped-mounts +ok +[a-z0-9]+ under $TMP/state: a file of 0:0 appears as"
     echo "$output" | grep -Eq '^  userns +ready$'
+    # Whether workspaces get IPv6 follows the host's IPv6 default route.
+    v6="IPv4 only"
+    while read -r dst plen _ _ _ _ _ _ flags _; do
+        if [ "$dst" = 00000000000000000000000000000000 ] && [ "$plen" = 00 ] &&
+            (((16#$flags & 0x1) && !(16#$flags & 0x200))); then v6="IPv4 and IPv6"; fi
+    done </proc/net/ipv6_route
+    echo "$output" | grep -Eq "^  network +ok +.*sudobox-net; $v6 "
 }
 
 @test "check: microvm is reported without trusting KVM to boot a guest" {
