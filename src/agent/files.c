@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -98,9 +99,23 @@ write_link (const sb_agent_file *f, sb_err **err)
   return 0;
 }
 
+/* A mount with "ro": the copy bound on itself read-only, so the
+   workspace's processes cannot change it (root in the guest could undo
+   it: the guest is the boundary).  */
+static int
+bind_readonly (const char *path, sb_err **err)
+{
+  if (mount (path, path, NULL, MS_BIND | MS_REC, NULL) < 0
+      || mount (NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+    return sb_error (err, errno, "bind %s read-only", path);
+  return 0;
+}
+
 int
 agent_write_file (const sb_agent_file *f, sb_err **err)
 {
+  if (f->readonly)
+    return bind_readonly (f->path, err);
   if (make_parents (f->path, err) < 0)
     return -1;
   switch (f->mode & S_IFMT)

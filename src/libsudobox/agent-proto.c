@@ -228,6 +228,7 @@ sb_agent_put_setup (sb_agent_buf *b, const sb_agent_setup *s, sb_err **err)
 }
 
 #define FILE_APPEND 1u
+#define FILE_READONLY 2u
 
 int
 sb_agent_put_file (sb_agent_buf *b, const sb_agent_file *f, sb_err **err)
@@ -239,7 +240,7 @@ sb_agent_put_file (sb_agent_buf *b, const sb_agent_file *f, sb_err **err)
   put_u32 (fixed, f->mode);
   put_u32 (fixed + 4, f->uid);
   put_u32 (fixed + 8, f->gid);
-  put_u32 (fixed + 12, f->append ? FILE_APPEND : 0);
+  put_u32 (fixed + 12, (f->append ? FILE_APPEND : 0) | (f->readonly ? FILE_READONLY : 0));
   sb_agent_buf_append (&p, fixed, sizeof (fixed));
   sb_agent_buf_append (&p, f->path, strlen (f->path) + 1);
   sb_agent_buf_append (&p, f->data, f->len);
@@ -404,9 +405,10 @@ sb_agent_file_decode (const uint8_t *p, size_t n, sb_agent_file *f, sb_err **err
   flags = get_u32 (p + 12);
   p += SB_AGENT_FILE_FIXED;
   n -= SB_AGENT_FILE_FIXED;
-  if (flags & ~FILE_APPEND)
+  if (flags & ~(FILE_APPEND | FILE_READONLY))
     return sb_error (err, 0, "agent FILE: unknown flags 0x%x", flags);
   f->append = flags & FILE_APPEND;
+  f->readonly = flags & FILE_READONLY;
   if (take_strings (&p, &n, &f->path, 1, "path", err) < 0)
     return -1;
   if (!clean_path (f->path))
@@ -416,6 +418,8 @@ sb_agent_file_decode (const uint8_t *p, size_t n, sb_agent_file *f, sb_err **err
   type = f->mode & S_IFMT;
   if ((f->mode & ~(uint32_t)(S_IFMT | 07777)) || (type != S_IFREG && type != S_IFDIR && type != S_IFLNK))
     return sb_error (err, 0, "agent FILE: mode 0%o is not a regular file, directory or symlink", f->mode);
+  if (f->readonly && (n != 0 || f->append || type == S_IFLNK))
+    return sb_error (err, 0, "agent FILE: a read-only bind is of a file or directory and carries no data");
   if (type == S_IFDIR && (n != 0 || f->append))
     return sb_error (err, 0, "agent FILE: a directory carries no data");
   if (type == S_IFLNK && (n == 0 || n > 4095 || memchr (p, '\0', n) || f->append))

@@ -96,6 +96,9 @@ typedef struct sb_agent_file
   uint32_t mode; /* st_mode: S_IFREG, S_IFDIR or S_IFLNK and the permission bits */
   uint32_t uid, gid;
   bool append;
+  /* No data: make the path, already copied, a read-only bind mount (a
+     mount with "ro"); its mode's type says what it is.  */
+  bool readonly;
   const char *path;    /* absolute, no "." or ".." component, at most 4095 bytes */
   const uint8_t *data; /* the contents, or the link's target (not empty) */
   size_t len;

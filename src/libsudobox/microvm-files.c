@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -133,6 +134,18 @@ copy_at (copy_job *j, int parent, const char *name, const char *dest, int depth,
                    name);
 }
 
+static int
+seal_readonly (copy_job *j, const char *src, const char *dest, sb_err **err)
+{
+  struct stat st;
+  sb_agent_file f = { .path = dest, .readonly = true };
+
+  if (stat (src, &st) < 0)
+    return sb_error (err, errno, "stat `%s`", src);
+  f.mode = st.st_mode & (S_IFMT | 07777);
+  return sb_microvm_file (j->fd, &f, COPY_FRAME_MS, err);
+}
+
 int
 sb_microvm_copy_mounts (int fd, const sb_spec *spec, const char *bundle, sb_err **err)
 {
@@ -146,7 +159,8 @@ sb_microvm_copy_mounts (int fd, const sb_spec *spec, const char *bundle, sb_err 
       if (!m->bind || m->source == NULL)
         continue;
       src = m->source[0] == '/' ? sb_xstrdup (m->source) : sb_xasprintf ("%s/%s", bundle, m->source);
-      if (copy_at (&j, AT_FDCWD, src, m->destination, 0, err) < 0)
+      if (copy_at (&j, AT_FDCWD, src, m->destination, 0, err) < 0
+          || ((m->flags & MS_RDONLY) && seal_readonly (&j, src, m->destination, err) < 0))
         return sb_error_wrap (err, "mounts[%zu] (`%s` on `%s`)", i, m->source, m->destination);
     }
   return 0;

@@ -173,7 +173,7 @@ uid_of() { awk '/^Uid:/ {print $2}' "/proc/$1/status"; }
     [ -z "$(vm_procs)" ]
 }
 
-@test "microvm: the spec's bind mounts are copied into the guest (files, directories, links, owners, modes)" {
+@test "microvm: the spec's bind mounts are copied into the guest (files, directories, links, owners, modes, ro)" {
     new_ids 1
     mkdir -p "$TMP/vol/sub"
     echo secret-a >"$TMP/vol/a.txt"
@@ -183,7 +183,8 @@ uid_of() { awk '/^Uid:/ {print $2}' "/proc/$1/status"; }
     ln -s a.txt "$TMP/vol/link"
     echo "10.1.2.3 svc" >"$TMP/hosts-file"
     make_bundle "$BUNDLE" --nnp-false --rw -- sh -c 'cat /mnt/vol/a.txt; stat -c "%a %u:%g" /mnt/vol/a.txt
-        readlink /mnt/vol/link; md5sum < /mnt/vol/sub/b; cat /etc/hosts-extra'
+        readlink /mnt/vol/link; md5sum < /mnt/vol/sub/b; cat /etc/hosts-extra
+        touch /mnt/vol/new 2>&1; echo extra >> /etc/hosts-extra && echo rw-ok'
     spec_edit "$BUNDLE" "c['mounts'] += [{'destination': '/mnt/vol', 'type': 'bind', 'source': '$TMP/vol', 'options': ['rbind', 'ro']},
         {'destination': '/etc/hosts-extra', 'type': 'bind', 'source': '$TMP/hosts-file', 'options': ['bind']}]"
     run --separate-stderr "$RUNTIME" --root "$ROOT" --isolation microvm run -b "$BUNDLE" "$ID"
@@ -195,6 +196,9 @@ uid_of() { awk '/^Uid:/ {print $2}' "/proc/$1/status"; }
     [ "${lines[2]}" = a.txt ]
     [ "${lines[3]}" = "$(md5sum <"$TMP/vol/sub/b")" ]
     [ "${lines[4]}" = "10.1.2.3 svc" ]
+    # "ro" holds in the guest; the other mount stays writable.
+    [[ "${lines[5]}" == *"Read-only file system"* ]]
+    [ "${lines[6]}" = rw-ok ]
     # What cannot be copied is refused by name, and nothing is left.
     mkfifo "$TMP/vol/fifo"
     run --separate-stderr "$RUNTIME" --root "$ROOT" --isolation microvm run -b "$BUNDLE" "$ID"

@@ -166,6 +166,22 @@ test_file (void)
   tap_ok (file_decodes (S_IFDIR | 0755, "/d", "data", false) < 0, "FILE: a directory with data is refused");
   tap_ok (file_decodes (S_IFLNK | 0777, "/l", "", false) < 0, "FILE: a symlink without target is refused");
   tap_ok (file_decodes (S_IFREG | 010000, "/f", "", false) < 0, "FILE: unknown mode bits are refused");
+  {
+    sb_agent_file ro = { .mode = S_IFDIR | 0755, .path = "/mnt/vol", .readonly = true };
+    sb_agent_put_file (&b, &ro, NULL);
+    sb_agent_frame_next (b.data, b.len, &h, &p, NULL);
+    memset (&ro, 0, sizeof (ro));
+    tap_ok (sb_agent_file_decode (p, h.len, &ro, NULL) == 0 && ro.readonly && !ro.append,
+            "FILE: a read-only bind");
+    sb_agent_buf_release (&b);
+    ro = (sb_agent_file){
+      .mode = S_IFREG | 0644, .path = "/f", .data = (const uint8_t *)"x", .len = 1, .readonly = true
+    };
+    sb_agent_put_file (&b, &ro, NULL);
+    sb_agent_frame_next (b.data, b.len, &h, &p, NULL);
+    tap_ok (sb_agent_file_decode (p, h.len, &ro, NULL) < 0, "FILE: a read-only bind with data is refused");
+    sb_agent_buf_release (&b);
+  }
 }
 
 static void
