@@ -284,8 +284,9 @@ except OSError:
 
 # The guest is a pure cgroup v2 machine with every controller, which this
 # host (hybrid, v2 carries only hugetlb) is not: sudobox-runc runs there
-# against real memory, pids, cpu and device (eBPF) enforcement.
-@test "microvm guest as a cgroup v2 node: sudobox-runc's limits and device rules are enforced" {
+# against real memory, pids, cpu, cpuset and device (eBPF) enforcement,
+# and `update` of a running container.
+@test "microvm guest as a cgroup v2 node: sudobox-runc's limits, device rules and update are enforced" {
     WS_NAMES="vmv2"
     RUNC=$BUILD/src/runc/sudobox-runc
     [ -x "$RUNC" ] || skip "no $RUNC"
@@ -311,7 +312,7 @@ EOF
     # The bundle: the guest's own root, bound below a 0700 directory; a
     # fuse node (no fuse module in the guest: an allowed open would fail
     # with ENODEV, a denied one fails with EPERM).
-    run sb exec -i vmv2 -- sudo -n sh -c 'echo "+memory +cpu +pids" > /sys/fs/cgroup/cgroup.subtree_control &&
+    run sb exec -i vmv2 -- sudo -n sh -c 'echo "+memory +cpu +pids +cpuset" > /sys/fs/cgroup/cgroup.subtree_control &&
         mkdir -m 700 /tmp/p && mkdir -p /tmp/p/b/rootfs && cat > /tmp/p/b/config.json &&
         mknod -m 666 /tmp/p/fuse c 10 229 && mount --bind / /tmp/p/b/rootfs &&
         sudobox-runc --root /run/sbt run -b /tmp/p/b t1; echo rc=$?; umount /tmp/p/b/rootfs
@@ -325,6 +326,28 @@ EOF
     # tail /dev/zero grows until the memory limit's OOM kill (SIGKILL: 137).
     [[ "$output" == *balloon=137* ]]
     [[ "$output" == *rc=0* ]]
+    [[ "$output" != *CGROUP-LEFT* ]]
+    # A running container: cpuset, then `update` of memory and pids.
+    python3 - "$WSROOT/v2b/config.json" <<'EOF'
+import json, sys
+p = sys.argv[1]
+c = json.load(open(p))
+c["process"]["args"] = ["sleep", "600"]
+c["linux"]["cgroupsPath"] = "/sbtest/t2"
+c["linux"]["resources"]["cpu"]["cpus"] = "0"
+json.dump(c, open(p, "w"))
+EOF
+    run sb exec -i vmv2 -- sudo -n sh -c 'mkdir -p /tmp/p/b2/rootfs && cat > /tmp/p/b2/config.json &&
+        mount --bind / /tmp/p/b2/rootfs && cg=/sys/fs/cgroup/sbtest/t2 &&
+        sudobox-runc --root /run/sbt run -d -b /tmp/p/b2 t2 </dev/null >/dev/null 2>&1 &&
+        cat $cg/cpuset.cpus && sudobox-runc --root /run/sbt update --memory 134217728 --pids-limit 64 t2 &&
+        cat $cg/memory.max $cg/pids.max; sudobox-runc --root /run/sbt delete --force t2; echo rc=$?
+        umount /tmp/p/b2/rootfs; test -e $cg && echo CGROUP-LEFT' <"$WSROOT/v2b/config.json"
+    echo "$output"
+    [ "${lines[0]}" = 0 ]
+    [ "${lines[1]}" = 134217728 ]
+    [ "${lines[2]}" = 64 ]
+    [ "${lines[3]}" = rc=0 ]
     [[ "$output" != *CGROUP-LEFT* ]]
 }
 
