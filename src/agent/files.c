@@ -21,17 +21,10 @@
 static int
 make_parents (const char *path, sb_err **err)
 {
-  char buf[PATH_MAX];
+  const char *last = strrchr (path, '/');
+  _cleanup_free_ char *dir = sb_xasprintf ("%.*s", (int)(last - path), path);
 
-  snprintf (buf, sizeof (buf), "%s", path);
-  for (char *slash = strchr (buf + 1, '/'); slash; slash = strchr (slash + 1, '/'))
-    {
-      *slash = '\0';
-      if (mkdir (buf, 0755) < 0 && errno != EEXIST)
-        return sb_error (err, errno, "mkdir %s", buf);
-      *slash = '/';
-    }
-  return 0;
+  return dir[0] ? sb_mkdir_p (dir, 0755, err) : 0;
 }
 
 /* What is at path goes unless it is a directory (which a file or link

@@ -312,21 +312,6 @@ reseed (const char *hex, sb_err **err)
    cannot stop the agent from serving the host.  */
 static int workspace_procs = -1;
 
-static int
-write_cgroup (const char *file, const char *value, sb_err **err)
-{
-  int fd = open (file, O_WRONLY | O_CLOEXEC);
-  if (fd < 0 || sb_write_all (fd, value, strlen (value)) < 0)
-    {
-      int e = errno;
-      if (fd >= 0)
-        close (fd);
-      return sb_error (err, e, "write \"%s\" to %s", value, file);
-    }
-  close (fd);
-  return 0;
-}
-
 /* cgroup2 on /sys/fs/cgroup (systemd and nested containers expect it
    there too) and the workspace's cgroup with its pids.max.  */
 static int
@@ -340,8 +325,8 @@ workspace_cgroup (uint32_t pids_max, sb_err **err)
     return sb_error (err, errno, "create the workspace's cgroup");
   if (pids_max > 0)
     snprintf (max, sizeof (max), "%u", pids_max);
-  if (write_cgroup ("/sys/fs/cgroup/cgroup.subtree_control", "+pids", err) < 0
-      || write_cgroup ("/sys/fs/cgroup/workspace/pids.max", max, err) < 0)
+  if (sb_write_file_at (AT_FDCWD, "/sys/fs/cgroup/cgroup.subtree_control", "+pids", err) < 0
+      || sb_write_file_at (AT_FDCWD, "/sys/fs/cgroup/workspace/pids.max", max, err) < 0)
     return -1;
   workspace_procs = open ("/sys/fs/cgroup/workspace/cgroup.procs", O_WRONLY | O_CLOEXEC);
   if (workspace_procs < 0)

@@ -94,6 +94,8 @@ copy_dir (copy_job *j, int parent, const char *name, const char *dest, int depth
       child = sb_xasprintf ("%s/%s", dest, de->d_name);
       r = copy_at (j, dirfd (d), de->d_name, child, depth + 1, err);
     }
+  if (r == 0 && errno != 0)
+    r = sb_error (err, errno, "read the directory");
   closedir (d);
   return r;
 }

@@ -128,7 +128,7 @@ vm_size (const sb_spec *spec, unsigned *mem_mb, unsigned *cpus, sb_err **err)
     return 0;
   if (r->memory.limit.set && r->memory.limit.v > 0)
     {
-      if (r->memory.limit.v < (256ll << 20) || r->memory.limit.v > (1ll << 40))
+      if (r->memory.limit.v < SB_MICROVM_MIN_MEM || r->memory.limit.v > (1ll << 40))
         return sb_error (err, 0,
                          "linux.resources.memory.limit %lld: a microvm needs between 256 MiB and 1 TiB",
                          (long long)r->memory.limit.v);
@@ -191,7 +191,7 @@ static uint32_t
 pids_limit (const sb_spec *spec)
 {
   const sb_resources *r = spec->linux.resources;
-  if (r == NULL || !r->pids.limit.set || r->pids.limit.v <= 0 || r->pids.limit.v > 4194304)
+  if (r == NULL || !r->pids.limit.set || r->pids.limit.v <= 0 || r->pids.limit.v > SB_MICROVM_PIDS_MAX)
     return 0;
   return (uint32_t)r->pids.limit.v;
 }

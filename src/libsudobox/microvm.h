@@ -19,6 +19,10 @@
 /* Every workspace's /projects disk has this size (sparse), so a snapshot
    taken with a placeholder of the same size restores onto it.  */
 #define SB_MICROVM_PROJECTS_SIZE (16ull << 30)
+/* The least memory a guest boots with, and the most pids.max its kernel
+   accepts (PID_MAX_LIMIT).  */
+#define SB_MICROVM_MIN_MEM (256ll << 20)
+#define SB_MICROVM_PIDS_MAX 4194304
 
 typedef struct sb_microvm_fwd
 {

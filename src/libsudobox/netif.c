@@ -174,10 +174,10 @@ bool
 sb_netif_host_has_ipv6 (void)
 {
   _cleanup_fclose_ FILE *f = fopen ("/proc/net/ipv6_route", "re");
-  char dst[33], dev[32];
+  char dst[33];
   unsigned plen, flags;
 
-  while (f && fscanf (f, "%32s %x %*s %*s %*s %*s %*s %*s %x %31s", dst, &plen, &flags, dev) == 4)
+  while (f && fscanf (f, "%32s %x %*s %*s %*s %*s %*s %*s %x %*s", dst, &plen, &flags) == 3)
     if (plen == 0 && strspn (dst, "0") == 32 && (flags & RTF_UP) && !(flags & RTF_REJECT))
       return true;
   return false;

@@ -61,10 +61,10 @@ sb_ws_microvm_check (const sb_wsconfig *cfg, sb_err **err)
     return sb_error (err, 0,
                      "--security-opt seccomp=unconfined: a microvm workspace has no seccomp profile "
                      "(its guest kernel is the boundary)");
-  /* The guest kernel's PID_MAX_LIMIT: pids.max refuses more.  */
-  if (cfg->pids > 4194304)
-    return sb_error (err, 0, "--pids %lld: a microvm workspace allows at most 4194304", (long long)cfg->pids);
-  if (cfg->memory > 0 && cfg->memory < (256ll << 20))
+  if (cfg->pids > SB_MICROVM_PIDS_MAX)
+    return sb_error (err, 0, "--pids %lld: a microvm workspace allows at most %d", (long long)cfg->pids,
+                     SB_MICROVM_PIDS_MAX);
+  if (cfg->memory > 0 && cfg->memory < SB_MICROVM_MIN_MEM)
     return sb_error (err, 0, "--memory: a microvm workspace needs at least 256M");
   return 0;
 }
@@ -174,8 +174,7 @@ sb_ws_microvm_start (sb_mgr *m, const sb_ws_rec *ws, sb_err **err)
                            .root_dev = "vda",
                            .projects_dev = "vdb",
                            .seed = seed,
-                           .pids_max = (uint32_t)cfg.pids,
-                           .readonly_root = false };
+                           .pids_max = (uint32_t)cfg.pids };
       r = sb_vm_random_hex (seed, err);
       if (r == 0)
         r = sb_microvm_connect (f.run, 5000, &fd, &lock, err);

@@ -333,6 +333,7 @@ build_seccomp (void)
   static const char *const archs[] = { NULL };
 #endif
   json_object *s = json_object_new_object ();
+  json_object *rules = json_object_new_array ();
   json_object *rule = json_object_new_object ();
 
   add_str (s, "defaultAction", "SCMP_ACT_ALLOW");
@@ -342,8 +343,8 @@ build_seccomp (void)
   json_object_object_add (rule, "names", strings (denied_syscalls));
   add_str (rule, "action", "SCMP_ACT_ERRNO");
   json_object_object_add (rule, "errnoRet", json_object_new_int (EPERM));
-  json_object_object_add (s, "syscalls", json_object_new_array ());
-  json_object_array_add (json_object_object_get (s, "syscalls"), rule);
+  json_object_array_add (rules, rule);
+  json_object_object_add (s, "syscalls", rules);
   return s;
 }
 
